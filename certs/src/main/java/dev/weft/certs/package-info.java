@@ -1,0 +1,2 @@
+/** Weft certs. */
+package dev.weft.certs;

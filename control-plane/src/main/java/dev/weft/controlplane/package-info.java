@@ -1,0 +1,2 @@
+/** Weft control-plane. */
+package dev.weft.controlplane;

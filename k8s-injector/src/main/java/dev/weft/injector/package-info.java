@@ -1,0 +1,2 @@
+/** Weft k8s-injector. */
+package dev.weft.injector;

@@ -1,0 +1,2 @@
+/** Weft perf. */
+package dev.weft.perf;

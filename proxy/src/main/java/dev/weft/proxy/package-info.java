@@ -1,0 +1,2 @@
+/** Weft proxy. */
+package dev.weft.proxy;
