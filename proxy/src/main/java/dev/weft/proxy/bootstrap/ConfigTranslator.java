@@ -1,0 +1,740 @@
+package dev.weft.proxy.bootstrap;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
+import dev.weft.proxy.config.ClusterConfig;
+import dev.weft.proxy.config.EndpointConfig;
+import dev.weft.proxy.config.FilterChainConfig;
+import dev.weft.proxy.config.FilterChainMatch;
+import dev.weft.proxy.config.HeaderMatcher;
+import dev.weft.proxy.config.HeaderMutation;
+import dev.weft.proxy.config.Http2Settings;
+import dev.weft.proxy.config.HttpConnectionManagerConfig;
+import dev.weft.proxy.config.ListenerConfig;
+import dev.weft.proxy.config.NetworkFilterConfig;
+import dev.weft.proxy.config.ProxyConfig;
+import dev.weft.proxy.config.Route;
+import dev.weft.proxy.config.RouteAction;
+import dev.weft.proxy.config.RouteMatch;
+import dev.weft.proxy.config.RouteTable;
+import dev.weft.proxy.config.SocketAddressConfig;
+import dev.weft.proxy.config.TcpProxyConfig;
+import dev.weft.proxy.config.VirtualHost;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.config.core.v3.HealthStatus;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.listener.http_inspector.v3.HttpInspector;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Pure translation from Envoy resources to Weft's config records, with the semantic checks
+ * the proto schema cannot express (references, ranges, duplicates). It collects every error
+ * with its field path instead of stopping at the first.
+ */
+public final class ConfigTranslator {
+
+  /** The {@code Any} payload types Weft understands. */
+  public static final List<Message> ANY_TYPES = List.of(
+      HttpConnectionManager.getDefaultInstance(),
+      TcpProxy.getDefaultInstance(),
+      Router.getDefaultInstance(),
+      HttpInspector.getDefaultInstance(),
+      HttpProtocolOptions.getDefaultInstance());
+
+  static final String HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+  static final String TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+  static final String ROUTER = "envoy.extensions.filters.http.router.v3.Router";
+  static final String HTTP_INSPECTOR = "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector";
+  static final String UPSTREAM_HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+  private static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration DEFAULT_DOWNSTREAM_IDLE = Duration.ofHours(1);
+  private static final Duration DEFAULT_UPSTREAM_IDLE = Duration.ofHours(1);
+  private static final Duration DEFAULT_TCP_IDLE = Duration.ofHours(1);
+  private static final Duration DEFAULT_INSPECT_TIMEOUT = Duration.ofSeconds(15);
+  private static final int DEFAULT_BUFFER_LIMIT = 1024 * 1024;
+  private static final int DEFAULT_MAX_HEADERS_KB = 60;
+  private static final int DEFAULT_MAX_HEADERS_COUNT = 100;
+
+  private final SupportedFields supported = new SupportedFields(ANY_TYPES);
+  private final Map<String, String> locations;
+  private final List<ConfigError> errors = new ArrayList<>();
+
+  private ConfigTranslator(Map<String, String> locations) {
+    this.locations = locations;
+  }
+
+  /**
+   * Translates a bootstrap.
+   *
+   * @param locations field path to "file:line:col" for error messages (may be empty)
+   * @throws ConfigException listing every problem
+   */
+  public static ProxyConfig translate(Bootstrap bootstrap, Map<String, String> locations) throws ConfigException {
+    ConfigTranslator t = new ConfigTranslator(locations);
+    t.supported.check(bootstrap, "", locations, t.errors);
+    if (!t.errors.isEmpty()) {
+      throw new ConfigException(t.errors);
+    }
+    ProxyConfig config = t.bootstrap(bootstrap);
+    if (!t.errors.isEmpty()) {
+      throw new ConfigException(t.errors);
+    }
+    return config;
+  }
+
+  private void error(String path, String message) {
+    errors.add(new ConfigError(locations.get(path), path, message));
+  }
+
+  private ProxyConfig bootstrap(Bootstrap b) {
+    SocketAddressConfig admin = b.hasAdmin() && b.getAdmin().hasAddress()
+        ? address(b.getAdmin().getAddress(), "admin.address") : null;
+
+    Map<String, ClusterConfig> clusters = new LinkedHashMap<>();
+    List<Cluster> protoClusters = b.getStaticResources().getClustersList();
+    for (int i = 0; i < protoClusters.size(); i++) {
+      String path = "static_resources.clusters[" + i + "]";
+      ClusterConfig c = cluster(protoClusters.get(i), path);
+      if (c != null && clusters.putIfAbsent(c.name(), c) != null) {
+        error(path + ".name", "duplicate cluster name '" + c.name() + "'");
+      }
+    }
+
+    List<ListenerConfig> listeners = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    Set<String> addresses = new HashSet<>();
+    List<Listener> protoListeners = b.getStaticResources().getListenersList();
+    for (int i = 0; i < protoListeners.size(); i++) {
+      String path = "static_resources.listeners[" + i + "]";
+      ListenerConfig l = listener(protoListeners.get(i), path, clusters);
+      if (l == null) {
+        continue;
+      }
+      if (!names.add(l.name())) {
+        error(path + ".name", "duplicate listener name '" + l.name() + "'");
+      }
+      if (l.address().port() != 0 && !addresses.add(l.address().toString())) {
+        error(path + ".address", "address " + l.address() + " is used by another listener");
+      }
+      listeners.add(l);
+    }
+    return new ProxyConfig(b.getNode().getId(), b.getNode().getCluster(), admin, listeners, clusters);
+  }
+
+  // ---- addresses
+
+  private SocketAddressConfig address(Address a, String path) {
+    if (!a.hasSocketAddress()) {
+      error(path, "a socket_address is required");
+      return null;
+    }
+    SocketAddress s = a.getSocketAddress();
+    if (s.getProtocol() != SocketAddress.Protocol.TCP) {
+      error(path + ".socket_address.protocol", s.getProtocol() + " (expected: TCP)");
+      return null;
+    }
+    if (s.getAddress().isEmpty()) {
+      error(path + ".socket_address.address", "an address is required");
+      return null;
+    }
+    return new SocketAddressConfig(s.getAddress(), s.getPortValue());
+  }
+
+  private boolean isIpLiteral(String host) {
+    return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || Character.isDigit(c));
+  }
+
+  // ---- listeners
+
+  private ListenerConfig listener(Listener l, String path, Map<String, ClusterConfig> clusters) {
+    if (l.getName().isEmpty()) {
+      error(path + ".name", "a listener needs a name");
+    }
+    if (!l.hasAddress()) {
+      error(path + ".address", "a listener needs an address");
+      return null;
+    }
+    SocketAddressConfig address = address(l.getAddress(), path + ".address");
+    boolean inspect = false;
+    for (int i = 0; i < l.getListenerFiltersCount(); i++) {
+      ListenerFilter f = l.getListenerFilters(i);
+      String fp = path + ".listener_filters[" + i + "]";
+      String type = typeName(f.getTypedConfig());
+      if (HTTP_INSPECTOR.equals(type) || f.getName().equals("envoy.filters.listener.http_inspector")
+          && !f.hasTypedConfig()) {
+        inspect = true;
+      } else {
+        error(fp, "listener filter '" + f.getName() + "' is not supported (supported: "
+            + "envoy.filters.listener.http_inspector)");
+      }
+    }
+    List<FilterChainConfig> chains = new ArrayList<>();
+    for (int i = 0; i < l.getFilterChainsCount(); i++) {
+      FilterChainConfig c = filterChain(l.getFilterChains(i), path + ".filter_chains[" + i + "]", clusters);
+      if (c != null) {
+        chains.add(c);
+      }
+    }
+    FilterChainConfig defaultChain = l.hasDefaultFilterChain()
+        ? filterChain(l.getDefaultFilterChain(), path + ".default_filter_chain", clusters) : null;
+    if (chains.isEmpty() && defaultChain == null) {
+      error(path + ".filter_chains", "a listener needs at least one filter chain");
+    }
+    for (int i = 0; i < chains.size(); i++) {
+      for (int j = 0; j < i; j++) {
+        if (chains.get(i).match().equals(chains.get(j).match())) {
+          error(path + ".filter_chains[" + i + "].filter_chain_match",
+              "the same match as filter_chains[" + j + "]; Envoy rejects duplicate matches");
+        }
+      }
+      if (!inspect && !chains.get(i).match().applicationProtocols().isEmpty()) {
+        error(path + ".filter_chains[" + i + "].filter_chain_match.application_protocols",
+            "matching on application protocols needs the envoy.filters.listener.http_inspector listener filter");
+      }
+    }
+    int limit = l.hasPerConnectionBufferLimitBytes() ? l.getPerConnectionBufferLimitBytes().getValue()
+        : DEFAULT_BUFFER_LIMIT;
+    return new ListenerConfig(l.getName(), address, chains, defaultChain, inspect,
+        l.hasListenerFiltersTimeout() ? duration(l.getListenerFiltersTimeout()) : DEFAULT_INSPECT_TIMEOUT,
+        l.getContinueOnListenerFiltersTimeout(), limit);
+  }
+
+  private FilterChainConfig filterChain(FilterChain fc, String path, Map<String, ClusterConfig> clusters) {
+    var m = fc.getFilterChainMatch();
+    if (!m.getTransportProtocol().isEmpty() && !m.getTransportProtocol().equals("raw_buffer")) {
+      error(path + ".filter_chain_match.transport_protocol", "'" + m.getTransportProtocol()
+          + "' (expected: raw_buffer)");
+    }
+    FilterChainMatch match = new FilterChainMatch(m.hasDestinationPort() ? m.getDestinationPort().getValue() : 0,
+        Set.copyOf(m.getApplicationProtocolsList()));
+    if (fc.getFiltersCount() != 1) {
+      error(path + ".filters", fc.getFiltersCount() + " filters (expected: exactly one network filter, "
+          + "envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy)");
+      return null;
+    }
+    NetworkFilterConfig filter = networkFilter(fc.getFilters(0), path + ".filters[0]", clusters);
+    return filter == null ? null : new FilterChainConfig(fc.getName(), match, filter);
+  }
+
+  private NetworkFilterConfig networkFilter(Filter f, String path, Map<String, ClusterConfig> clusters) {
+    String type = typeName(f.getTypedConfig());
+    if (HCM.equals(type)) {
+      return httpConnectionManager(unpack(f.getTypedConfig(), HttpConnectionManager.class, path),
+          path + ".typed_config", clusters);
+    }
+    if (TCP_PROXY.equals(type)) {
+      TcpProxy tp = unpack(f.getTypedConfig(), TcpProxy.class, path);
+      if (tp.getCluster().isEmpty()) {
+        error(path + ".typed_config.cluster", "a cluster is required");
+        return null;
+      }
+      if (!clusters.containsKey(tp.getCluster())) {
+        error(path + ".typed_config.cluster", "unknown cluster '" + tp.getCluster() + "'");
+      }
+      return new TcpProxyConfig(tp.getStatPrefix(), tp.getCluster(),
+          tp.hasIdleTimeout() ? duration(tp.getIdleTimeout()) : DEFAULT_TCP_IDLE);
+    }
+    error(path + ".typed_config", "network filter '" + f.getName() + "' needs typed_config of type " + HCM
+        + " or " + TCP_PROXY);
+    return null;
+  }
+
+  private HttpConnectionManagerConfig httpConnectionManager(HttpConnectionManager h, String path,
+      Map<String, ClusterConfig> clusters) {
+    HttpConnectionManagerConfig.Codec codec = switch (h.getCodecType()) {
+      case AUTO -> HttpConnectionManagerConfig.Codec.AUTO;
+      case HTTP1 -> HttpConnectionManagerConfig.Codec.HTTP1;
+      case HTTP2 -> HttpConnectionManagerConfig.Codec.HTTP2;
+      default -> {
+        error(path + ".codec_type", h.getCodecType() + " (expected: AUTO, HTTP1 or HTTP2)");
+        yield HttpConnectionManagerConfig.Codec.AUTO;
+      }
+    };
+    if (!h.hasRouteConfig()) {
+      error(path, "route_config is required (RDS is not available on a static listener)");
+      return null;
+    }
+    if (h.getHttpFiltersCount() == 0) {
+      error(path + ".http_filters", "the router filter (envoy.filters.http.router) is required");
+    }
+    for (int i = 0; i < h.getHttpFiltersCount(); i++) {
+      HttpFilter f = h.getHttpFilters(i);
+      boolean router = ROUTER.equals(typeName(f.getTypedConfig()))
+          || !f.hasTypedConfig() && f.getName().equals("envoy.filters.http.router");
+      if (!router) {
+        error(path + ".http_filters[" + i + "]", "HTTP filter '" + f.getName()
+            + "' is not supported (supported: envoy.filters.http.router)");
+      } else if (i != h.getHttpFiltersCount() - 1) {
+        error(path + ".http_filters[" + i + "]", "the router must be the last HTTP filter");
+      }
+    }
+    RouteTable routes = routeTable(h.getRouteConfig(), path + ".route_config", clusters);
+    var common = h.getCommonHttpProtocolOptions();
+    int maxKb = h.hasMaxRequestHeadersKb() ? h.getMaxRequestHeadersKb().getValue() : DEFAULT_MAX_HEADERS_KB;
+    if (maxKb < 1 || maxKb > 8192) {
+      error(path + ".max_request_headers_kb", maxKb + " (expected: 1 to 8192)");
+    }
+    int maxCount = common.hasMaxHeadersCount() ? common.getMaxHeadersCount().getValue() : DEFAULT_MAX_HEADERS_COUNT;
+    if (maxCount < 1) {
+      error(path + ".common_http_protocol_options.max_headers_count", maxCount + " (expected: >= 1)");
+    }
+    if (common.hasMaxRequestsPerConnection()) {
+      error(path + ".common_http_protocol_options.max_requests_per_connection",
+          "not supported on downstream connections");
+    }
+    Set<String> upgrades = new HashSet<>();
+    for (var u : h.getUpgradeConfigsList()) {
+      if (!u.hasEnabled() || u.getEnabled().getValue()) {
+        upgrades.add(u.getUpgradeType().toLowerCase(Locale.ROOT));
+      }
+    }
+    return new HttpConnectionManagerConfig(h.getStatPrefix(), codec, routes, maxKb * 1024, maxCount,
+        common.hasIdleTimeout() ? duration(common.getIdleTimeout()) : DEFAULT_DOWNSTREAM_IDLE,
+        !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
+        h.getStripAnyHostPort(), upgrades,
+        http2(h.getHttp2ProtocolOptions(), path + ".http2_protocol_options"));
+  }
+
+  private Http2Settings http2(Http2ProtocolOptions o, String path) {
+    long streams = o.hasMaxConcurrentStreams() ? o.getMaxConcurrentStreams().getValue()
+        : Http2Settings.DEFAULTS.maxConcurrentStreams();
+    int stream = o.hasInitialStreamWindowSize() ? o.getInitialStreamWindowSize().getValue()
+        : Http2Settings.DEFAULTS.initialStreamWindowSize();
+    int conn = o.hasInitialConnectionWindowSize() ? o.getInitialConnectionWindowSize().getValue()
+        : Http2Settings.DEFAULTS.initialConnectionWindowSize();
+    // Envoy's bounds for these settings.
+    if (streams < 1 || streams > 2147483647L) {
+      error(path + ".max_concurrent_streams", streams + " (expected: 1 to 2147483647)");
+    }
+    if (stream < 65535 || stream > 2147483647) {
+      error(path + ".initial_stream_window_size", stream + " (expected: 65535 to 2147483647)");
+    }
+    if (conn < 65535 || conn > 2147483647) {
+      error(path + ".initial_connection_window_size", conn + " (expected: 65535 to 2147483647)");
+    }
+    return new Http2Settings(streams, stream, conn);
+  }
+
+  // ---- routes
+
+  private RouteTable routeTable(RouteConfiguration rc, String path, Map<String, ClusterConfig> clusters) {
+    List<VirtualHost> hosts = new ArrayList<>();
+    Set<String> domains = new HashSet<>();
+    for (int i = 0; i < rc.getVirtualHostsCount(); i++) {
+      var vh = rc.getVirtualHosts(i);
+      String vp = path + ".virtual_hosts[" + i + "]";
+      if (vh.getDomainsCount() == 0) {
+        error(vp + ".domains", "a virtual host needs at least one domain");
+      }
+      for (int d = 0; d < vh.getDomainsCount(); d++) {
+        String domain = vh.getDomains(d).toLowerCase(Locale.ROOT);
+        if (!domains.add(domain)) {
+          error(vp + ".domains[" + d + "]", "domain '" + domain + "' is used by another virtual host");
+        }
+        if (domain.length() > 1 && domain.indexOf('*', 1) >= 0 && domain.indexOf('*') != domain.length() - 1) {
+          error(vp + ".domains[" + d + "]", "'" + domain + "' (expected: a wildcard only at the start or end)");
+        }
+      }
+      List<Route> routes = new ArrayList<>();
+      for (int r = 0; r < vh.getRoutesCount(); r++) {
+        Route route = route(vh.getRoutes(r), vp + ".routes[" + r + "]", clusters);
+        if (route != null) {
+          routes.add(route);
+        }
+      }
+      hosts.add(new VirtualHost(vh.getName(), vh.getDomainsList(), routes,
+          mutation(vh.getRequestHeadersToRemoveList(), vh.getRequestHeadersToAddList(), vp, "request"),
+          mutation(vh.getResponseHeadersToRemoveList(), vh.getResponseHeadersToAddList(), vp, "response")));
+    }
+    return new RouteTable(rc.getName(), hosts,
+        mutation(rc.getRequestHeadersToRemoveList(), rc.getRequestHeadersToAddList(), path, "request"),
+        mutation(rc.getResponseHeadersToRemoveList(), rc.getResponseHeadersToAddList(), path, "response"),
+        rc.getIgnorePortInHostMatching());
+  }
+
+  private Route route(io.envoyproxy.envoy.config.route.v3.Route r, String path, Map<String, ClusterConfig> clusters) {
+    RouteMatch match = routeMatch(r.getMatch(), path + ".match");
+    RouteAction action;
+    if (r.hasRoute()) {
+      action = forward(r.getRoute(), path + ".route", clusters);
+    } else if (r.hasDirectResponse()) {
+      var d = r.getDirectResponse();
+      if (d.getStatus() < 200 || d.getStatus() > 599) {
+        error(path + ".direct_response.status", d.getStatus() + " (expected: 200 to 599)");
+      }
+      byte[] body = d.getBody().hasInlineBytes() ? d.getBody().getInlineBytes().toByteArray()
+          : d.getBody().getInlineString().getBytes(StandardCharsets.UTF_8);
+      action = new RouteAction.DirectResponse(d.getStatus(), body);
+    } else {
+      error(path, "a route needs an action: route or direct_response");
+      return null;
+    }
+    if (match == null || action == null) {
+      return null;
+    }
+    return new Route(r.getName(), match, action,
+        mutation(r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList(), path, "request"),
+        mutation(r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList(), path, "response"));
+  }
+
+  private RouteMatch routeMatch(io.envoyproxy.envoy.config.route.v3.RouteMatch m, String path) {
+    boolean caseSensitive = !m.hasCaseSensitive() || m.getCaseSensitive().getValue();
+    RouteMatch.PathMatch pm = switch (m.getPathSpecifierCase()) {
+      case PREFIX -> new RouteMatch.PathMatch.Prefix(m.getPrefix(), caseSensitive);
+      case PATH -> new RouteMatch.PathMatch.Exact(m.getPath(), caseSensitive);
+      case PATH_SEPARATED_PREFIX -> {
+        String p = m.getPathSeparatedPrefix();
+        if (!p.startsWith("/") || p.endsWith("/") || p.contains("?") || p.contains("#")) {
+          error(path + ".path_separated_prefix", "'" + p + "' (expected: starts with '/', does not end with '/', "
+              + "no query or fragment)");
+        }
+        yield new RouteMatch.PathMatch.SeparatedPrefix(p);
+      }
+      case SAFE_REGEX -> {
+        Pattern p = regex(m.getSafeRegex().getRegex(), path + ".safe_regex.regex");
+        yield p == null ? null : new RouteMatch.PathMatch.Regex(p);
+      }
+      default -> {
+        error(path, "a path match is required: prefix, path, safe_regex or path_separated_prefix");
+        yield null;
+      }
+    };
+    List<HeaderMatcher> headers = new ArrayList<>();
+    for (int i = 0; i < m.getHeadersCount(); i++) {
+      HeaderMatcher h = headerMatcher(m.getHeaders(i), path + ".headers[" + i + "]");
+      if (h != null) {
+        headers.add(h);
+      }
+    }
+    return pm == null ? null : new RouteMatch(pm, headers, m.hasGrpc());
+  }
+
+  private HeaderMatcher headerMatcher(io.envoyproxy.envoy.config.route.v3.HeaderMatcher h, String path) {
+    String name = h.getName().toLowerCase(Locale.ROOT);
+    if (name.isEmpty()) {
+      error(path + ".name", "a header name is required");
+      return null;
+    }
+    boolean invert = h.getInvertMatch();
+    return switch (h.getHeaderMatchSpecifierCase()) {
+      case EXACT_MATCH -> new HeaderMatcher(name, HeaderMatcher.Kind.EXACT, h.getExactMatch(), null, false, invert);
+      case PREFIX_MATCH -> new HeaderMatcher(name, HeaderMatcher.Kind.PREFIX, h.getPrefixMatch(), null, false, invert);
+      case SUFFIX_MATCH -> new HeaderMatcher(name, HeaderMatcher.Kind.SUFFIX, h.getSuffixMatch(), null, false, invert);
+      case CONTAINS_MATCH ->
+          new HeaderMatcher(name, HeaderMatcher.Kind.CONTAINS, h.getContainsMatch(), null, false, invert);
+      case SAFE_REGEX_MATCH -> {
+        Pattern p = regex(h.getSafeRegexMatch().getRegex(), path + ".safe_regex_match.regex");
+        yield p == null ? null : new HeaderMatcher(name, HeaderMatcher.Kind.REGEX, null, p, false, invert);
+      }
+      case PRESENT_MATCH -> new HeaderMatcher(name,
+          h.getPresentMatch() ? HeaderMatcher.Kind.PRESENT : HeaderMatcher.Kind.ABSENT, null, null, false, invert);
+      case STRING_MATCH -> stringMatcher(name, h.getStringMatch(), path + ".string_match", invert);
+      default -> new HeaderMatcher(name, HeaderMatcher.Kind.PRESENT, null, null, false, invert);
+    };
+  }
+
+  private HeaderMatcher stringMatcher(String name, StringMatcher s, String path, boolean invert) {
+    boolean ic = s.getIgnoreCase();
+    return switch (s.getMatchPatternCase()) {
+      case EXACT -> new HeaderMatcher(name, HeaderMatcher.Kind.EXACT, s.getExact(), null, ic, invert);
+      case PREFIX -> new HeaderMatcher(name, HeaderMatcher.Kind.PREFIX, s.getPrefix(), null, ic, invert);
+      case SUFFIX -> new HeaderMatcher(name, HeaderMatcher.Kind.SUFFIX, s.getSuffix(), null, ic, invert);
+      case CONTAINS -> new HeaderMatcher(name, HeaderMatcher.Kind.CONTAINS, s.getContains(), null, ic, invert);
+      case SAFE_REGEX -> {
+        if (ic) {
+          error(path + ".ignore_case", "ignore_case has no effect on safe_regex (use (?i) in the pattern)");
+        }
+        Pattern p = regex(s.getSafeRegex().getRegex(), path + ".safe_regex.regex");
+        yield p == null ? null : new HeaderMatcher(name, HeaderMatcher.Kind.REGEX, null, p, false, invert);
+      }
+      default -> {
+        error(path, "a match pattern is required: exact, prefix, suffix, contains or safe_regex");
+        yield null;
+      }
+    };
+  }
+
+  private Pattern regex(String regex, String path) {
+    try {
+      return Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      error(path, "'" + regex + "' is not a valid RE2 regex: " + e.getDescription());
+      return null;
+    }
+  }
+
+  private RouteAction forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
+      Map<String, ClusterConfig> clusters) {
+    List<RouteAction.WeightedTarget> targets = new ArrayList<>();
+    int total = 0;
+    switch (a.getClusterSpecifierCase()) {
+      case CLUSTER -> {
+        checkClusterRef(a.getCluster(), path + ".cluster", clusters, a);
+        targets.add(new RouteAction.WeightedTarget(a.getCluster(), 1, HeaderMutation.NONE, HeaderMutation.NONE));
+        total = 1;
+      }
+      case WEIGHTED_CLUSTERS -> {
+        WeightedCluster wc = a.getWeightedClusters();
+        for (int i = 0; i < wc.getClustersCount(); i++) {
+          var cw = wc.getClusters(i);
+          String cp = path + ".weighted_clusters.clusters[" + i + "]";
+          checkClusterRef(cw.getName(), cp + ".name", clusters, a);
+          int w = cw.hasWeight() ? cw.getWeight().getValue() : 0;
+          if (w < 0) {
+            error(cp + ".weight", w + " (expected: >= 0)");
+          }
+          total += w;
+          if (w > 0) {
+            targets.add(new RouteAction.WeightedTarget(cw.getName(), w,
+                mutation(cw.getRequestHeadersToRemoveList(), cw.getRequestHeadersToAddList(), cp, "request"),
+                mutation(cw.getResponseHeadersToRemoveList(), cw.getResponseHeadersToAddList(), cp, "response")));
+          }
+        }
+        if (total <= 0) {
+          error(path + ".weighted_clusters", "the weights add up to " + total + " (expected: > 0)");
+        }
+        if (wc.hasTotalWeight() && wc.getTotalWeight().getValue() != total) {
+          error(path + ".weighted_clusters.total_weight", wc.getTotalWeight().getValue()
+              + " (expected: the sum of the weights, " + total + ")");
+        }
+      }
+      default -> {
+        error(path, "a cluster or weighted_clusters is required");
+        return null;
+      }
+    }
+    Duration timeout = a.hasTimeout() ? duration(a.getTimeout()) : DEFAULT_ROUTE_TIMEOUT;
+    Duration grpcMax = a.hasMaxStreamDuration() && a.getMaxStreamDuration().hasGrpcTimeoutHeaderMax()
+        ? duration(a.getMaxStreamDuration().getGrpcTimeoutHeaderMax()) : null;
+    int notFound = switch (a.getClusterNotFoundResponseCode()) {
+      case NOT_FOUND -> 404;
+      case INTERNAL_SERVER_ERROR -> 500;
+      default -> 503;
+    };
+    return new RouteAction.Forward(targets, total, timeout, grpcMax,
+        a.getHostRewriteLiteral().isEmpty() ? null : a.getHostRewriteLiteral(),
+        a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), notFound);
+  }
+
+  private void checkClusterRef(String name, String path, Map<String, ClusterConfig> clusters,
+      io.envoyproxy.envoy.config.route.v3.RouteAction a) {
+    if (name.isEmpty()) {
+      error(path, "a cluster name is required");
+    } else if (!clusters.containsKey(name)) {
+      // Envoy's validate_clusters defaults to true for static route configurations.
+      error(path, "unknown cluster '" + name + "'");
+    }
+  }
+
+  private HeaderMutation mutation(List<String> remove, List<HeaderValueOption> add, String path, String kind) {
+    if (remove.isEmpty() && add.isEmpty()) {
+      return HeaderMutation.NONE;
+    }
+    List<String> removes = new ArrayList<>();
+    for (int i = 0; i < remove.size(); i++) {
+      String name = remove.get(i).toLowerCase(Locale.ROOT);
+      if (name.startsWith(":") || name.equals("host")) {
+        error(path + "." + kind + "_headers_to_remove[" + i + "]", "'" + name + "' cannot be removed");
+      }
+      removes.add(name);
+    }
+    List<HeaderMutation.HeaderAdd> adds = new ArrayList<>();
+    for (int i = 0; i < add.size(); i++) {
+      HeaderValueOption o = add.get(i);
+      String p = path + "." + kind + "_headers_to_add[" + i + "]";
+      String name = o.getHeader().getKey().toLowerCase(Locale.ROOT);
+      if (name.isEmpty() || name.startsWith(":") || name.equals("host")) {
+        error(p + ".header.key", "'" + name + "' (expected: a header name other than pseudo-headers and host)");
+        continue;
+      }
+      if (o.hasAppend() && o.getAppendAction() != HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD) {
+        error(p, "append and append_action are both set; use append_action");
+      }
+      HeaderMutation.Action action = switch (o.getAppendAction()) {
+        case ADD_IF_ABSENT -> HeaderMutation.Action.ADD_IF_ABSENT;
+        case OVERWRITE_IF_EXISTS_OR_ADD -> HeaderMutation.Action.OVERWRITE_IF_EXISTS_OR_ADD;
+        case OVERWRITE_IF_EXISTS -> HeaderMutation.Action.OVERWRITE_IF_EXISTS;
+        default -> o.hasAppend() && !o.getAppend().getValue()
+            ? HeaderMutation.Action.OVERWRITE_IF_EXISTS_OR_ADD : HeaderMutation.Action.APPEND_IF_EXISTS_OR_ADD;
+      };
+      if (o.getHeader().getValue().isEmpty() && !o.getKeepEmptyValue()) {
+        continue; // Envoy drops empty values unless keep_empty_value is set.
+      }
+      adds.add(new HeaderMutation.HeaderAdd(name, o.getHeader().getValue(), action));
+    }
+    return new HeaderMutation(removes, adds);
+  }
+
+  // ---- clusters
+
+  private ClusterConfig cluster(Cluster c, String path) {
+    if (c.getName().isEmpty()) {
+      error(path + ".name", "a cluster needs a name");
+      return null;
+    }
+    if (c.getClusterDiscoveryTypeCase() == Cluster.ClusterDiscoveryTypeCase.CLUSTER_TYPE) {
+      error(path + ".cluster_type", "custom cluster types are not supported");
+    } else if (c.getType() != Cluster.DiscoveryType.STATIC) {
+      error(path + ".type", c.getType() + " (expected: STATIC; EDS comes with xDS)");
+    }
+    String lb = switch (c.getLbPolicy()) {
+      case ROUND_ROBIN -> "ROUND_ROBIN";
+      default -> {
+        error(path + ".lb_policy", c.getLbPolicy() + " (expected: ROUND_ROBIN)");
+        yield "ROUND_ROBIN";
+      }
+    };
+    List<EndpointConfig> endpoints = new ArrayList<>();
+    var la = c.getLoadAssignment();
+    if (!la.getClusterName().isEmpty() && !la.getClusterName().equals(c.getName())) {
+      error(path + ".load_assignment.cluster_name", "'" + la.getClusterName() + "' (expected: '" + c.getName() + "')");
+    }
+    for (int i = 0; i < la.getEndpointsCount(); i++) {
+      LocalityLbEndpoints lle = la.getEndpoints(i);
+      String lp = path + ".load_assignment.endpoints[" + i + "]";
+      if (lle.getPriority() != 0) {
+        error(lp + ".priority", lle.getPriority() + " (expected: 0; priorities come with load balancing)");
+      }
+      for (int j = 0; j < lle.getLbEndpointsCount(); j++) {
+        LbEndpoint e = lle.getLbEndpoints(j);
+        String ep = lp + ".lb_endpoints[" + j + "]";
+        if (!e.hasEndpoint() || !e.getEndpoint().hasAddress()) {
+          error(ep + ".endpoint.address", "an endpoint address is required");
+          continue;
+        }
+        SocketAddressConfig a = address(e.getEndpoint().getAddress(), ep + ".endpoint.address");
+        if (a == null) {
+          continue;
+        }
+        if (!isIpLiteral(a.host())) {
+          error(ep + ".endpoint.address.socket_address.address", "'" + a.host()
+              + "' (expected: an IP address in a STATIC cluster)");
+          continue;
+        }
+        if (a.port() == 0) {
+          error(ep + ".endpoint.address.socket_address.port_value", "0 (expected: 1 to 65535)");
+          continue;
+        }
+        if (e.getHealthStatus() == HealthStatus.UNHEALTHY || e.getHealthStatus() == HealthStatus.DRAINING
+            || e.getHealthStatus() == HealthStatus.TIMEOUT) {
+          continue;
+        }
+        int w = e.hasLoadBalancingWeight() ? e.getLoadBalancingWeight().getValue() : 1;
+        if (w < 1) {
+          error(ep + ".load_balancing_weight", w + " (expected: >= 1)");
+        }
+        endpoints.add(new EndpointConfig(canonical(a), w));
+      }
+    }
+    Duration connectTimeout = c.hasConnectTimeout() ? duration(c.getConnectTimeout()) : DEFAULT_CONNECT_TIMEOUT;
+    if (connectTimeout.isZero() || connectTimeout.isNegative()) {
+      error(path + ".connect_timeout", connectTimeout + " (expected: > 0)");
+    }
+
+    ClusterConfig.UpstreamProtocol protocol = ClusterConfig.UpstreamProtocol.HTTP1;
+    Http2ProtocolOptions h2 = Http2ProtocolOptions.getDefaultInstance();
+    io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions common = c.getCommonHttpProtocolOptions();
+    if (c.hasHttp2ProtocolOptions()) {
+      protocol = ClusterConfig.UpstreamProtocol.HTTP2;
+      h2 = c.getHttp2ProtocolOptions();
+    }
+    for (Map.Entry<String, Any> e : c.getTypedExtensionProtocolOptionsMap().entrySet()) {
+      String ep = path + ".typed_extension_protocol_options[" + e.getKey() + "]";
+      if (!UPSTREAM_HTTP_OPTIONS.equals(typeName(e.getValue()))) {
+        error(ep, "'" + typeName(e.getValue()) + "' (expected: " + UPSTREAM_HTTP_OPTIONS + ")");
+        continue;
+      }
+      HttpProtocolOptions o = unpack(e.getValue(), HttpProtocolOptions.class, ep);
+      if (o.hasCommonHttpProtocolOptions()) {
+        common = o.getCommonHttpProtocolOptions();
+      }
+      if (o.hasExplicitHttpConfig() && o.getExplicitHttpConfig().hasHttp2ProtocolOptions()) {
+        protocol = ClusterConfig.UpstreamProtocol.HTTP2;
+        h2 = o.getExplicitHttpConfig().getHttp2ProtocolOptions();
+      } else if (o.hasUseDownstreamProtocolConfig()) {
+        protocol = ClusterConfig.UpstreamProtocol.DOWNSTREAM;
+        h2 = o.getUseDownstreamProtocolConfig().getHttp2ProtocolOptions();
+      } else if (o.hasExplicitHttpConfig()) {
+        protocol = ClusterConfig.UpstreamProtocol.HTTP1;
+      } else {
+        error(ep, "explicit_http_config or use_downstream_protocol_config is required");
+      }
+    }
+    int maxRequests = c.hasMaxRequestsPerConnection() ? c.getMaxRequestsPerConnection().getValue() : 0;
+    if (common.hasMaxRequestsPerConnection()) {
+      maxRequests = common.getMaxRequestsPerConnection().getValue();
+    }
+    if (common.hasMaxHeadersCount()) {
+      error(path + ".common_http_protocol_options.max_headers_count", "not supported on upstream connections");
+    }
+    int limit = c.hasPerConnectionBufferLimitBytes() ? c.getPerConnectionBufferLimitBytes().getValue()
+        : DEFAULT_BUFFER_LIMIT;
+    return new ClusterConfig(c.getName(), endpoints, lb, connectTimeout, protocol,
+        common.hasIdleTimeout() ? duration(common.getIdleTimeout()) : DEFAULT_UPSTREAM_IDLE,
+        maxRequests, http2(h2, path + ".http2_protocol_options"), limit);
+  }
+
+  private static SocketAddressConfig canonical(SocketAddressConfig a) {
+    try {
+      return new SocketAddressConfig(InetAddress.ofLiteral(a.host()).getHostAddress(), a.port());
+    } catch (IllegalArgumentException e) {
+      return a;
+    }
+  }
+
+  // ---- helpers
+
+  private static String typeName(Any any) {
+    return any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1);
+  }
+
+  private <T extends Message> T unpack(Any any, Class<T> type, String path) {
+    try {
+      return any.unpack(type);
+    } catch (InvalidProtocolBufferException e) {
+      error(path, "cannot decode " + type.getSimpleName() + ": " + e.getMessage());
+      try {
+        return type.cast(type.getMethod("getDefaultInstance").invoke(null));
+      } catch (ReflectiveOperationException r) {
+        throw new IllegalStateException(r);
+      }
+    }
+  }
+
+  static Duration duration(com.google.protobuf.Duration d) {
+    return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+  }
+
+}

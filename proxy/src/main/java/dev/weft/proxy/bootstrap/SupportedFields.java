@@ -1,0 +1,189 @@
+package dev.weft.proxy.bootstrap;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The Envoy fields Weft implements. Any other field that is set is an error naming its path:
+ * a field that would change behaviour is never silently ignored. The same check runs on static
+ * bootstraps and on resources received over xDS.
+ *
+ * <p>A message listed with {@code "*"} is accepted whole (well-known value types, and purely
+ * informational messages such as {@code Node} and {@code Metadata}). A message that is not
+ * listed supports none of its fields.
+ */
+public final class SupportedFields {
+
+  private static final Set<String> ALL = Set.of("*");
+
+  private static final Map<String, Set<String>> SUPPORTED = Map.ofEntries(
+      // Informational or leaf types, accepted whole.
+      Map.entry("google.protobuf.Duration", ALL),
+      Map.entry("google.protobuf.BoolValue", ALL),
+      Map.entry("google.protobuf.UInt32Value", ALL),
+      Map.entry("google.protobuf.UInt64Value", ALL),
+      Map.entry("google.protobuf.Int32Value", ALL),
+      Map.entry("google.protobuf.Int64Value", ALL),
+      Map.entry("google.protobuf.DoubleValue", ALL),
+      Map.entry("google.protobuf.StringValue", ALL),
+      Map.entry("google.protobuf.Struct", ALL),
+      Map.entry("envoy.config.core.v3.Node", ALL),
+      Map.entry("envoy.config.core.v3.Metadata", ALL),
+      Map.entry("envoy.config.core.v3.Locality", ALL),
+      Map.entry("envoy.type.v3.Percent", ALL),
+
+      Map.entry("envoy.config.bootstrap.v3.Bootstrap", Set.of("node", "static_resources", "admin")),
+      Map.entry("envoy.config.bootstrap.v3.Bootstrap.StaticResources", Set.of("listeners", "clusters")),
+      Map.entry("envoy.config.bootstrap.v3.Admin", Set.of("address")),
+      Map.entry("envoy.config.core.v3.Address", Set.of("socket_address")),
+      Map.entry("envoy.config.core.v3.SocketAddress", Set.of("address", "port_value", "protocol")),
+
+      Map.entry("envoy.config.listener.v3.Listener", Set.of("name", "address", "filter_chains",
+          "default_filter_chain", "listener_filters", "listener_filters_timeout",
+          "continue_on_listener_filters_timeout", "per_connection_buffer_limit_bytes", "stat_prefix",
+          "traffic_direction", "metadata")),
+      Map.entry("envoy.config.listener.v3.ListenerFilter", Set.of("name", "typed_config")),
+      Map.entry("envoy.extensions.filters.listener.http_inspector.v3.HttpInspector", Set.of()),
+      Map.entry("envoy.config.listener.v3.FilterChain", Set.of("name", "filter_chain_match", "filters", "metadata")),
+      Map.entry("envoy.config.listener.v3.FilterChainMatch", Set.of("destination_port", "application_protocols",
+          "transport_protocol")),
+      Map.entry("envoy.config.listener.v3.Filter", Set.of("name", "typed_config")),
+
+      Map.entry("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", Set.of("stat_prefix", "cluster",
+          "idle_timeout")),
+
+      Map.entry("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+          Set.of("codec_type", "stat_prefix", "route_config", "http_filters", "common_http_protocol_options",
+              "max_request_headers_kb", "http2_protocol_options", "generate_request_id",
+              "preserve_external_request_id", "strip_any_host_port", "upgrade_configs")),
+      Map.entry("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig",
+          Set.of("upgrade_type", "enabled")),
+      Map.entry("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
+          Set.of("name", "typed_config")),
+      Map.entry("envoy.extensions.filters.http.router.v3.Router", Set.of()),
+      Map.entry("envoy.config.core.v3.HttpProtocolOptions", Set.of("idle_timeout", "max_headers_count",
+          "max_requests_per_connection")),
+      Map.entry("envoy.config.core.v3.Http1ProtocolOptions", Set.of()),
+      Map.entry("envoy.config.core.v3.Http2ProtocolOptions", Set.of("max_concurrent_streams",
+          "initial_stream_window_size", "initial_connection_window_size")),
+
+      Map.entry("envoy.config.route.v3.RouteConfiguration", Set.of("name", "virtual_hosts",
+          "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add",
+          "response_headers_to_remove", "ignore_port_in_host_matching")),
+      Map.entry("envoy.config.route.v3.VirtualHost", Set.of("name", "domains", "routes", "request_headers_to_add",
+          "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove")),
+      Map.entry("envoy.config.route.v3.Route", Set.of("name", "match", "route", "direct_response",
+          "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add",
+          "response_headers_to_remove", "metadata")),
+      Map.entry("envoy.config.route.v3.RouteMatch", Set.of("prefix", "path", "safe_regex", "path_separated_prefix",
+          "case_sensitive", "headers", "grpc")),
+      Map.entry("envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions", Set.of()),
+      Map.entry("envoy.type.matcher.v3.RegexMatcher", Set.of("regex", "google_re2")),
+      Map.entry("envoy.type.matcher.v3.RegexMatcher.GoogleRE2", Set.of()),
+      Map.entry("envoy.config.route.v3.HeaderMatcher", Set.of("name", "exact_match", "safe_regex_match",
+          "present_match", "prefix_match", "suffix_match", "contains_match", "string_match", "invert_match")),
+      Map.entry("envoy.type.matcher.v3.StringMatcher", Set.of("exact", "prefix", "suffix", "contains",
+          "safe_regex", "ignore_case")),
+      Map.entry("envoy.config.route.v3.RouteAction", Set.of("cluster", "weighted_clusters", "timeout",
+          "host_rewrite_literal", "prefix_rewrite", "max_stream_duration", "cluster_not_found_response_code")),
+      Map.entry("envoy.config.route.v3.RouteAction.MaxStreamDuration", Set.of("grpc_timeout_header_max")),
+      Map.entry("envoy.config.route.v3.WeightedCluster", Set.of("clusters", "total_weight")),
+      Map.entry("envoy.config.route.v3.WeightedCluster.ClusterWeight", Set.of("name", "weight",
+          "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add",
+          "response_headers_to_remove")),
+      Map.entry("envoy.config.route.v3.DirectResponseAction", Set.of("status", "body")),
+      Map.entry("envoy.config.core.v3.DataSource", Set.of("inline_string", "inline_bytes")),
+      Map.entry("envoy.config.core.v3.HeaderValueOption", Set.of("header", "append", "append_action",
+          "keep_empty_value")),
+      Map.entry("envoy.config.core.v3.HeaderValue", Set.of("key", "value")),
+
+      Map.entry("envoy.config.cluster.v3.Cluster", Set.of("name", "type", "connect_timeout", "lb_policy",
+          "load_assignment", "http2_protocol_options", "typed_extension_protocol_options",
+          "common_http_protocol_options", "per_connection_buffer_limit_bytes", "max_requests_per_connection",
+          "metadata")),
+      Map.entry("envoy.config.endpoint.v3.ClusterLoadAssignment", Set.of("cluster_name", "endpoints")),
+      Map.entry("envoy.config.endpoint.v3.LocalityLbEndpoints", Set.of("locality", "lb_endpoints",
+          "load_balancing_weight", "priority")),
+      Map.entry("envoy.config.endpoint.v3.LbEndpoint", Set.of("endpoint", "load_balancing_weight", "metadata",
+          "health_status")),
+      Map.entry("envoy.config.endpoint.v3.Endpoint", Set.of("address", "hostname")),
+      Map.entry("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Set.of("common_http_protocol_options",
+          "explicit_http_config", "use_downstream_protocol_config")),
+      Map.entry("envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig",
+          Set.of("http_protocol_options", "http2_protocol_options")),
+      Map.entry("envoy.extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig",
+          Set.of("http_protocol_options", "http2_protocol_options")));
+
+  private final Map<String, Message> anyTypes;
+
+  /** @param anyTypes the payload types accepted inside {@code Any} fields */
+  public SupportedFields(List<? extends Message> anyTypes) {
+    var m = new java.util.HashMap<String, Message>();
+    for (Message t : anyTypes) {
+      m.put(t.getDescriptorForType().getFullName(), t);
+    }
+    this.anyTypes = Map.copyOf(m);
+  }
+
+  /**
+   * Adds an error for every set field under {@code message} that Weft does not support.
+   *
+   * @param path      the field path of {@code message} ("" at the root)
+   * @param locations field path to "file:line:col", for messages parsed from text
+   */
+  public void check(Message message, String path, Map<String, String> locations, List<ConfigError> errors) {
+    String type = message.getDescriptorForType().getFullName();
+    if (type.equals("google.protobuf.Any")) {
+      checkAny((Any) message, path, locations, errors);
+      return;
+    }
+    Set<String> allowed = SUPPORTED.getOrDefault(type, Set.of());
+    if (allowed == ALL) {
+      return;
+    }
+    for (Map.Entry<FieldDescriptor, Object> e : message.getAllFields().entrySet()) {
+      FieldDescriptor f = e.getKey();
+      String fieldPath = path.isEmpty() ? f.getName() : path + "." + f.getName();
+      if (!allowed.contains(f.getName())) {
+        errors.add(new ConfigError(locations.get(fieldPath), fieldPath,
+            "field '" + f.getName() + "' of " + type + " is not supported by Weft"));
+        continue;
+      }
+      if (f.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
+        continue;
+      }
+      if (f.isRepeated()) {
+        List<?> items = (List<?>) e.getValue();
+        for (int i = 0; i < items.size(); i++) {
+          check((Message) items.get(i), fieldPath + "[" + i + "]", locations, errors);
+        }
+      } else {
+        check((Message) e.getValue(), fieldPath, locations, errors);
+      }
+    }
+    if (!message.getUnknownFields().asMap().isEmpty()) {
+      errors.add(new ConfigError(locations.get(path), path, "unknown field numbers "
+          + message.getUnknownFields().asMap().keySet() + " in " + type));
+    }
+  }
+
+  private void checkAny(Any any, String path, Map<String, String> locations, List<ConfigError> errors) {
+    String typeName = any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1);
+    Message prototype = anyTypes.get(typeName);
+    if (prototype == null) {
+      errors.add(new ConfigError(locations.get(path), path, "'" + typeName + "' is not a type Weft supports here"));
+      return;
+    }
+    try {
+      Message inner = prototype.getParserForType().parseFrom(any.getValue());
+      check(inner, path, locations, errors);
+    } catch (InvalidProtocolBufferException e) {
+      errors.add(new ConfigError(locations.get(path), path, "cannot decode " + typeName + ": " + e.getMessage()));
+    }
+  }
+}

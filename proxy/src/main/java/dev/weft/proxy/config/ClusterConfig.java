@@ -1,0 +1,36 @@
+package dev.weft.proxy.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * An upstream cluster.
+ *
+ * @param name                     cluster name
+ * @param endpoints                its endpoints (static for now)
+ * @param lbPolicy                 load-balancer policy name, as Envoy spells it
+ * @param connectTimeout           TCP connect timeout
+ * @param protocol                 HTTP protocol spoken to the endpoints
+ * @param idleTimeout              close a pooled connection idle this long; ZERO disables
+ * @param maxRequestsPerConnection close a connection after this many requests; 0 = unlimited
+ * @param http2                    HTTP/2 client settings when HTTP/2 is spoken
+ * @param bufferLimitBytes         per-connection buffer limit (write high-water mark)
+ */
+public record ClusterConfig(
+    String name,
+    List<EndpointConfig> endpoints,
+    String lbPolicy,
+    Duration connectTimeout,
+    UpstreamProtocol protocol,
+    Duration idleTimeout,
+    int maxRequestsPerConnection,
+    Http2Settings http2,
+    int bufferLimitBytes) {
+
+  public ClusterConfig {
+    endpoints = List.copyOf(endpoints);
+  }
+
+  /** The HTTP protocol used towards a cluster's endpoints. */
+  public enum UpstreamProtocol { HTTP1, HTTP2, DOWNSTREAM }
+}

@@ -1,0 +1,37 @@
+package dev.weft.proxy.config;
+
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * HTTP handling on a filter chain (Envoy's HTTP connection manager).
+ *
+ * @param codec               which downstream protocols are accepted
+ * @param routes              the route table
+ * @param maxRequestHeadersBytes limit on the request line plus headers; beyond it, 431
+ * @param maxHeadersCount     limit on the number of request headers; beyond it, 431
+ * @param idleTimeout         close a downstream connection idle this long; ZERO disables
+ * @param generateRequestId   add {@code x-request-id} when the request has none
+ * @param stripAnyHostPort    ignore the port of Host/:authority when matching virtual hosts
+ * @param upgradeTypes        upgrade protocols (lower case, e.g. "websocket") allowed through
+ * @param http2               HTTP/2 server settings
+ */
+public record HttpConnectionManagerConfig(
+    String statPrefix,
+    Codec codec,
+    RouteTable routes,
+    int maxRequestHeadersBytes,
+    int maxHeadersCount,
+    Duration idleTimeout,
+    boolean generateRequestId,
+    boolean stripAnyHostPort,
+    Set<String> upgradeTypes,
+    Http2Settings http2) implements NetworkFilterConfig {
+
+  public HttpConnectionManagerConfig {
+    upgradeTypes = Set.copyOf(upgradeTypes);
+  }
+
+  /** Downstream codec selection, as Envoy's {@code codec_type}. */
+  public enum Codec { AUTO, HTTP1, HTTP2 }
+}

@@ -1,2 +1,0 @@
-/** Weft proxy. */
-package dev.weft.proxy;
