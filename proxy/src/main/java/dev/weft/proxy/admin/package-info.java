@@ -1,0 +1,2 @@
+/** The admin server: config dump, cluster state, readiness, Prometheus metrics, drain. */
+package dev.weft.proxy.admin;

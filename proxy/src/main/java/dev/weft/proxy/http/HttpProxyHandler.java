@@ -1,0 +1,736 @@
+package dev.weft.proxy.http;
+
+import dev.weft.proxy.config.HttpConnectionManagerConfig;
+import dev.weft.proxy.config.Route;
+import dev.weft.proxy.config.RouteAction;
+import dev.weft.proxy.config.RouteMatch;
+import dev.weft.proxy.config.RouteTable;
+import dev.weft.proxy.config.VirtualHost;
+import dev.weft.proxy.route.Router;
+import dev.weft.proxy.tcp.TcpRelay;
+import dev.weft.proxy.upstream.ClusterRuntime;
+import dev.weft.proxy.upstream.LeaseCallback;
+import dev.weft.proxy.upstream.UpstreamLease;
+import dev.weft.proxy.upstream.UpstreamListener;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The router: the last handler of a downstream HTTP pipeline. It sits after the HTTP/1.1 server
+ * codec on a connection, or after {@code Http2StreamFrameToHttpObjectCodec} on each HTTP/2
+ * stream, so it sees requests as {@code HttpObject}s either way.
+ *
+ * <p>Per request it matches a route, leases an upstream connection or stream from the cluster's
+ * pool on this event loop, and streams the request and response through without buffering
+ * bodies. Backpressure: when one side's channel is not writable, the other side stops reading.
+ * Errors become responses only through {@link ProxyError} and {@link LocalReplies}.
+ *
+ * <p>On HTTP/1.1 requests are served one at a time; pipelined requests wait in a small queue.
+ */
+public final class HttpProxyHandler extends ChannelInboundHandlerAdapter implements UpstreamListener, LeaseCallback {
+
+  private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  private static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
+  private static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
+  private static final String H2_STREAM_ID = "x-http2-stream-id";
+  /** Objects of pipelined requests held before reading stops. */
+  private static final int MAX_PIPELINED = 64;
+
+  private enum State { IDLE, ACQUIRING, PROXYING, LOCAL_REPLY }
+
+  private final HttpChainContext chain;
+  private final HttpConnectionManagerConfig config;
+  private final boolean http2;
+  private ChannelHandlerContext ctx;
+
+  // ---- the current exchange
+  private State state = State.IDLE;
+  private HttpRequest request;
+  private ArrayDeque<HttpContent> pendingBody;
+  private boolean requestComplete;
+  private boolean responseStarted;
+  private boolean upstreamReusable;
+  private boolean grpc;
+  private boolean head;
+  private boolean upgrade;
+  private boolean expectContinue;
+  private boolean keepAlive = true;
+  private boolean closeAfterResponse;
+  private boolean downstreamHttp10;
+  private boolean flushUpstream;
+  private int responseStatus;
+  private long startNanos;
+  private long timeoutNanos;
+  private RouteTable table;
+  private VirtualHost virtualHost;
+  private Route route;
+  private RouteAction.WeightedTarget target;
+  private ClusterRuntime cluster;
+  private UpstreamLease lease;
+  private ScheduledFuture<?> timeout;
+  private ArrayDeque<Object> pipelined;
+
+  public HttpProxyHandler(HttpChainContext chain, boolean http2) {
+    this.chain = chain;
+    this.config = chain.config();
+    this.http2 = http2;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  // ------------------------------------------------------------------ downstream events
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (pipelined != null && !pipelined.isEmpty() || state != State.IDLE && msg instanceof HttpRequest) {
+      queuePipelined(msg);
+      return;
+    }
+    if (msg instanceof HttpRequest req) {
+      startExchange(req);
+    } else if (msg instanceof HttpContent content) {
+      onRequestContent(content);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void queuePipelined(Object msg) {
+    if (pipelined == null) {
+      pipelined = new ArrayDeque<>();
+    }
+    pipelined.add(msg);
+    if (pipelined.size() >= MAX_PIPELINED) {
+      ctx.channel().config().setAutoRead(false);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (flushUpstream) {
+      flushUpstream = false;
+      if (lease != null) {
+        lease.channel().flush();
+      }
+    }
+    ctx.fireChannelReadComplete();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable() && lease != null) {
+      lease.channel().config().setAutoRead(true);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    abortExchange();
+    if (pipelined != null) {
+      pipelined.forEach(ReferenceCountUtil::release);
+      pipelined.clear();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt == DrainState.DRAIN_EVENT) {
+      if (!http2) {
+        if (state == State.IDLE) {
+          ctx.close();
+        } else {
+          closeAfterResponse = true;
+        }
+      }
+      return;
+    }
+    if (evt instanceof IdleStateEvent) {
+      if (state == State.IDLE) {
+        ctx.close();
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  // ------------------------------------------------------------------ request head
+
+  private void startExchange(HttpRequest req) {
+    resetExchange();
+    startNanos = System.nanoTime();
+    DecoderResult result = req.decoderResult();
+    if (result.isFailure()) {
+      ReferenceCountUtil.release(req);
+      requestComplete = true;
+      closeAfterResponse = true;
+      Throwable cause = result.cause();
+      localReply(cause instanceof TooLongHttpHeaderException ? ProxyError.HEADERS_TOO_LARGE
+          : cause instanceof TooLongHttpLineException ? ProxyError.URI_TOO_LONG
+          : cause instanceof TooLongFrameException ? ProxyError.HEADERS_TOO_LARGE
+          : ProxyError.BAD_REQUEST);
+      return;
+    }
+    request = req;
+    requestComplete = req instanceof LastHttpContent;
+    HttpHeaders h = req.headers();
+    grpc = isGrpc(h);
+    head = req.method() == HttpMethod.HEAD;
+    if (!http2) {
+      keepAlive = HttpUtil.isKeepAlive(req);
+      downstreamHttp10 = req.protocolVersion() == HttpVersion.HTTP_1_0;
+      List<String> hosts = h.getAll(HttpHeaderNames.HOST);
+      if (hosts.size() > 1 || hosts.isEmpty() && !downstreamHttp10) {
+        closeAfterResponse = true;
+        rejectRequest(ProxyError.BAD_REQUEST);
+        return;
+      }
+    }
+    if (h.size() > config.maxHeadersCount()) {
+      closeAfterResponse = !http2;
+      rejectRequest(ProxyError.HEADERS_TOO_LARGE);
+      return;
+    }
+    if (!http2 && h.contains(HttpHeaderNames.UPGRADE)) {
+      String type = h.get(HttpHeaderNames.UPGRADE).trim().toLowerCase(Locale.ROOT);
+      if (type.equals("h2c")) {
+        // Cleartext HTTP/2 upgrade is not offered; the request continues as HTTP/1.1 (as Envoy does).
+        h.remove(HttpHeaderNames.UPGRADE);
+        h.remove(HTTP2_SETTINGS);
+      } else if (!config.upgradeTypes().contains(type)) {
+        rejectRequest(ProxyError.UPGRADE_FAILED);
+        return;
+      } else {
+        upgrade = true;
+      }
+    }
+
+    table = config.routes();
+    virtualHost = table.findVirtualHost(h.get(HttpHeaderNames.HOST), config.stripAnyHostPort());
+    String path = Router.path(req.uri());
+    route = virtualHost == null ? null : Router.match(virtualHost, req, path, grpc);
+    if (route == null) {
+      rejectRequest(ProxyError.ROUTE_NOT_FOUND);
+      return;
+    }
+    if (route.action() instanceof RouteAction.DirectResponse direct) {
+      directResponse(direct);
+      return;
+    }
+    RouteAction.Forward forward = (RouteAction.Forward) route.action();
+    target = forward.pick(forward.totalWeight() <= 1 ? 0 : ThreadLocalRandom.current().nextInt(forward.totalWeight()));
+    cluster = chain.clusters().get(target.cluster());
+    if (cluster == null) {
+      rejectRequest(ProxyError.CLUSTER_NOT_FOUND, forward.clusterNotFoundStatus());
+      return;
+    }
+    prepareUpstreamRequest(req, forward, path);
+    timeoutNanos = timeoutNanos(forward, h);
+    state = State.ACQUIRING;
+    ctx.channel().config().setAutoRead(false);
+    if (requestComplete) {
+      startTimeout();
+    }
+    if (upgrade) {
+      cluster.connectDedicated(ctx.channel().eventLoop(), this);
+    } else {
+      cluster.acquire(ctx.channel().eventLoop(), http2, this);
+    }
+  }
+
+  private static boolean isGrpc(HttpHeaders h) {
+    String ct = h.get(HttpHeaderNames.CONTENT_TYPE);
+    return ct != null && ct.regionMatches(true, 0, "application/grpc", 0, 16);
+  }
+
+  private void prepareUpstreamRequest(HttpRequest req, RouteAction.Forward forward, String path) {
+    HttpHeaders h = req.headers();
+    stripHopByHop(h, upgrade);
+    h.remove(H2_STREAM_ID);
+    if (config.generateRequestId() && !h.contains(X_REQUEST_ID)) {
+      h.set(X_REQUEST_ID, RequestIds.next());
+    }
+    if (!h.contains(X_FORWARDED_PROTO)) {
+      h.set(X_FORWARDED_PROTO, "http");
+    }
+    if (HttpUtil.is100ContinueExpected(req)) {
+      // Like Envoy, the proxy answers 100-continue itself once the request is routed.
+      h.remove(HttpHeaderNames.EXPECT);
+      expectContinue = true;
+    }
+    target.requestHeaders().apply(h);
+    route.requestHeaders().apply(h);
+    virtualHost.requestHeaders().apply(h);
+    table.requestHeaders().apply(h);
+    if (forward.hostRewrite() != null) {
+      h.set(HttpHeaderNames.HOST, forward.hostRewrite());
+    }
+    if (forward.prefixRewrite() != null && route.match().path() instanceof RouteMatch.PathMatch.Prefix p) {
+      String uri = req.uri();
+      int at = uri.indexOf(path);
+      if (at >= 0) {
+        req.setUri(uri.substring(0, at) + forward.prefixRewrite() + uri.substring(at + p.prefix().length()));
+      }
+    }
+    req.setProtocolVersion(HttpVersion.HTTP_1_1);
+  }
+
+  /** Removes connection-specific headers (RFC 9110 7.6.1), keeping the upgrade ones for a tunnel. */
+  private static void stripHopByHop(HttpHeaders h, boolean keepUpgrade) {
+    String connection = h.get(HttpHeaderNames.CONNECTION);
+    if (connection != null) {
+      for (String token : connection.split(",")) {
+        String t = token.trim();
+        if (!t.isEmpty() && !(keepUpgrade && t.equalsIgnoreCase("upgrade"))) {
+          h.remove(t);
+        }
+      }
+      h.remove(HttpHeaderNames.CONNECTION);
+    }
+    h.remove(HttpHeaderNames.KEEP_ALIVE);
+    h.remove(HttpHeaderNames.PROXY_CONNECTION);
+    if (keepUpgrade) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+    } else {
+      h.remove(HttpHeaderNames.UPGRADE);
+    }
+    String te = h.get(HttpHeaderNames.TE);
+    if (te != null && !te.trim().equalsIgnoreCase("trailers")) {
+      h.remove(HttpHeaderNames.TE);
+    }
+  }
+
+  private long timeoutNanos(RouteAction.Forward forward, HttpHeaders h) {
+    long nanos = forward.timeout().toNanos();
+    if (grpc && forward.grpcTimeoutMax() != null) {
+      long grpcNanos = GrpcTimeout.parse(h.get(GRPC_TIMEOUT));
+      if (grpcNanos > 0) {
+        long max = forward.grpcTimeoutMax().toNanos();
+        nanos = max > 0 ? Math.min(grpcNanos, max) : grpcNanos;
+      } else if (grpcNanos == 0) {
+        nanos = 0; // no grpc-timeout: no timeout, as Envoy does when grpc_timeout_header_max is set
+      }
+    }
+    return nanos;
+  }
+
+  private void startTimeout() {
+    if (timeoutNanos > 0 && timeout == null) {
+      timeout = ctx.executor().schedule(this::onTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void onTimeout() {
+    timeout = null;
+    if (state != State.ACQUIRING && state != State.PROXYING) {
+      return;
+    }
+    if (!responseStarted) {
+      releaseLease(false);
+      localReply(ProxyError.UPSTREAM_TIMEOUT);
+    } else {
+      chain.metrics().localReply(chain.listener(), ProxyError.UPSTREAM_TIMEOUT.reason());
+      abortDownstream();
+    }
+  }
+
+  // ------------------------------------------------------------------ upstream lease
+
+  @Override
+  public void onLease(UpstreamLease lease) {
+    if (state != State.ACQUIRING) {
+      lease.release(true);
+      return;
+    }
+    this.lease = lease;
+    lease.attach(this);
+    state = State.PROXYING;
+    Channel up = lease.channel();
+    if (expectContinue && !requestComplete) {
+      ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+          Unpooled.EMPTY_BUFFER));
+    }
+    up.write(request, up.voidPromise());
+    request = null;
+    if (pendingBody != null) {
+      HttpContent c;
+      while ((c = pendingBody.poll()) != null) {
+        up.write(c, up.voidPromise());
+      }
+    }
+    up.flush();
+    if (up.isWritable()) {
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  @Override
+  public void onLeaseFailure(ProxyError error) {
+    if (state != State.ACQUIRING) {
+      return;
+    }
+    localReply(error);
+  }
+
+  // ------------------------------------------------------------------ request body
+
+  private void onRequestContent(HttpContent content) {
+    boolean last = content instanceof LastHttpContent;
+    switch (state) {
+      case ACQUIRING -> {
+        if (pendingBody == null) {
+          pendingBody = new ArrayDeque<>();
+        }
+        pendingBody.add(content);
+      }
+      case PROXYING -> {
+        Channel up = lease.channel();
+        up.write(content, up.voidPromise());
+        flushUpstream = true;
+        if (!up.isWritable()) {
+          ctx.channel().config().setAutoRead(false);
+        }
+      }
+      default -> ReferenceCountUtil.release(content);
+    }
+    if (last) {
+      requestComplete = true;
+      if (state == State.ACQUIRING || state == State.PROXYING) {
+        startTimeout();
+      } else if (state == State.LOCAL_REPLY) {
+        endExchange();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ response
+
+  @Override
+  public void onUpstreamRead(HttpObject msg) {
+    if (state != State.PROXYING) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpResponse resp) {
+      int code = resp.status().code();
+      if (code == 101 && upgrade) {
+        switchToTunnel(resp);
+        return;
+      }
+      if (code < 200) {
+        ReferenceCountUtil.release(msg); // 1xx: 100-continue was answered here already
+        return;
+      }
+      responseStarted = true;
+      responseStatus = code;
+      prepareResponse(resp);
+    }
+    boolean last = msg instanceof LastHttpContent;
+    ctx.write(msg, ctx.voidPromise());
+    if (last) {
+      finishExchange();
+    } else if (!ctx.channel().isWritable() && lease != null) {
+      lease.channel().config().setAutoRead(false);
+    }
+  }
+
+  private void prepareResponse(HttpResponse resp) {
+    HttpHeaders h = resp.headers();
+    upstreamReusable = !upgrade && HttpUtil.isKeepAlive(resp);
+    stripHopByHop(h, false);
+    h.remove(H2_STREAM_ID);
+    target.responseHeaders().apply(h);
+    route.responseHeaders().apply(h);
+    virtualHost.responseHeaders().apply(h);
+    table.responseHeaders().apply(h);
+    if (http2) {
+      return;
+    }
+    resp.setProtocolVersion(HttpVersion.HTTP_1_1);
+    int code = resp.status().code();
+    boolean bodyless = head || code == 204 || code == 304;
+    if (!bodyless && !HttpUtil.isContentLengthSet(resp) && !HttpUtil.isTransferEncodingChunked(resp)) {
+      if (downstreamHttp10) {
+        closeAfterResponse = true; // the body ends when the connection closes
+      } else {
+        HttpUtil.setTransferEncodingChunked(resp, true);
+      }
+    }
+    if (!requestComplete || chain.drain().draining()) {
+      closeAfterResponse = true;
+    }
+    if (closeAfterResponse || !keepAlive) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (downstreamHttp10) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+  }
+
+  @Override
+  public void onUpstreamReadComplete() {
+    ctx.flush();
+  }
+
+  @Override
+  public void onUpstreamWritabilityChanged(boolean writable) {
+    if (writable) {
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  @Override
+  public void onUpstreamClosed(Throwable cause) {
+    if (state != State.PROXYING) {
+      return;
+    }
+    releaseLease(false);
+    if (!responseStarted) {
+      localReply(ProxyError.UPSTREAM_RESET);
+    } else {
+      chain.metrics().localReply(chain.listener(), ProxyError.UPSTREAM_RESET.reason());
+      abortDownstream();
+    }
+  }
+
+  private void finishExchange() {
+    cluster.stats().request(responseStatus, System.nanoTime() - startNanos);
+    releaseLease(requestComplete && upstreamReusable);
+    endExchange();
+  }
+
+  // ------------------------------------------------------------------ upgrade tunnel
+
+  private void switchToTunnel(HttpResponse resp) {
+    responseStarted = true;
+    responseStatus = 101;
+    cancelTimeout();
+    UpstreamLease l = lease;
+    lease = null;
+    Channel up = l.channel();
+    up.config().setAutoRead(false);
+    route.responseHeaders().apply(resp.headers());
+    resp.headers().remove(H2_STREAM_ID);
+    cluster.stats().request(101, System.nanoTime() - startNanos);
+    Channel down = ctx.channel();
+    ChannelPipeline dp = ctx.pipeline();
+    state = State.IDLE;
+    ctx.writeAndFlush(resp).addListener((ChannelFutureListener) f -> {
+      if (!f.isSuccess()) {
+        up.close();
+        down.close();
+        return;
+      }
+      Channel upstream = l.detachForTunnel();
+      // Remove the router first, then add the relay, then remove the codec: bytes the codec
+      // already holds are handed to the relay as it is removed.
+      dp.remove(this);
+      dp.addLast("relay", new TcpRelay(upstream));
+      dp.remove("codec");
+      upstream.pipeline().addLast("relay", new TcpRelay(down));
+      upstream.pipeline().remove("codec");
+      TcpRelay.start(down, upstream);
+    });
+  }
+
+  // ------------------------------------------------------------------ local replies
+
+  private void rejectRequest(ProxyError error) {
+    rejectRequest(error, error.status());
+  }
+
+  private void rejectRequest(ProxyError error, int status) {
+    if (request != null) {
+      ReferenceCountUtil.release(request);
+      request = null;
+    }
+    localReply(error, status);
+  }
+
+  private void localReply(ProxyError error) {
+    localReply(error, error.status());
+  }
+
+  private void localReply(ProxyError error, int status) {
+    releasePending();
+    cancelTimeout();
+    state = State.LOCAL_REPLY;
+    responseStarted = true;
+    responseStatus = status;
+    chain.metrics().localReply(chain.listener(), error.reason());
+    if (cluster != null) {
+      cluster.stats().request(grpc ? 200 : status, System.nanoTime() - startNanos);
+    }
+    boolean close = !http2 && (closeAfterResponse || !keepAlive || !requestComplete || chain.drain().draining());
+    closeAfterResponse = close;
+    FullHttpResponse r = LocalReplies.error(ctx.alloc(), error, grpc, close);
+    if (status != error.status() && !grpc) {
+      r.setStatus(HttpResponseStatus.valueOf(status));
+    }
+    ctx.writeAndFlush(r, ctx.voidPromise());
+    if (requestComplete || close || http2) {
+      endExchange();
+    }
+  }
+
+  private void directResponse(RouteAction.DirectResponse direct) {
+    state = State.LOCAL_REPLY;
+    responseStarted = true;
+    responseStatus = direct.status();
+    if (request != null) {
+      ReferenceCountUtil.release(request);
+      request = null;
+    }
+    boolean close = !http2 && (!keepAlive || !requestComplete || chain.drain().draining());
+    closeAfterResponse |= close;
+    FullHttpResponse r = LocalReplies.response(ctx.alloc(), direct.status(), direct.body(), "text/plain",
+        closeAfterResponse);
+    route.responseHeaders().apply(r.headers());
+    virtualHost.responseHeaders().apply(r.headers());
+    table.responseHeaders().apply(r.headers());
+    if (head) {
+      r.content().clear();
+    }
+    ctx.writeAndFlush(r, ctx.voidPromise());
+    if (requestComplete || closeAfterResponse || http2) {
+      endExchange();
+    }
+  }
+
+  // ------------------------------------------------------------------ endings
+
+  /** The response is fully written (or queued): settle the connection or stream for what comes next. */
+  private void endExchange() {
+    boolean complete = requestComplete;
+    cancelTimeout();
+    state = State.IDLE;
+    if (http2) {
+      ctx.flush();
+      if (!complete) {
+        ctx.close(); // resets the rest of the request stream
+      }
+      return;
+    }
+    if (closeAfterResponse || !keepAlive || !complete) {
+      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    ctx.flush();
+    ctx.channel().config().setAutoRead(true);
+    while (state == State.IDLE && pipelined != null && !pipelined.isEmpty()) {
+      Object next = pipelined.poll();
+      if (next instanceof HttpRequest req) {
+        startExchange(req);
+      } else if (next instanceof HttpContent c) {
+        onRequestContent(c);
+      } else {
+        ReferenceCountUtil.release(next);
+      }
+    }
+    if (pipelined != null && !pipelined.isEmpty()) {
+      // The rest belongs to the request now in progress.
+      ArrayDeque<Object> rest = pipelined;
+      pipelined = null;
+      Object next;
+      while ((next = rest.poll()) != null) {
+        channelRead(ctx, next);
+      }
+    }
+  }
+
+  /** The downstream went away (or a started response cannot continue): drop the upstream side. */
+  private void abortExchange() {
+    cancelTimeout();
+    releasePending();
+    releaseLease(false);
+    state = State.IDLE;
+  }
+
+  private void abortDownstream() {
+    abortExchange();
+    ctx.close();
+  }
+
+  private void releaseLease(boolean reusable) {
+    UpstreamLease l = lease;
+    if (l != null) {
+      lease = null;
+      l.release(reusable);
+    }
+  }
+
+  private void releasePending() {
+    if (request != null) {
+      ReferenceCountUtil.release(request);
+      request = null;
+    }
+    if (pendingBody != null) {
+      pendingBody.forEach(ReferenceCountUtil::release);
+      pendingBody.clear();
+    }
+  }
+
+  private void cancelTimeout() {
+    if (timeout != null) {
+      timeout.cancel(false);
+      timeout = null;
+    }
+  }
+
+  private void resetExchange() {
+    requestComplete = false;
+    responseStarted = false;
+    upstreamReusable = false;
+    grpc = false;
+    head = false;
+    upgrade = false;
+    expectContinue = false;
+    responseStatus = 0;
+    timeoutNanos = 0;
+    table = null;
+    virtualHost = null;
+    route = null;
+    target = null;
+    cluster = null;
+  }
+}

@@ -1,0 +1,2 @@
+/** Load balancers: pick an endpoint per request. */
+package dev.weft.proxy.lb;

@@ -1,0 +1,222 @@
+package dev.weft.proxy.listener;
+
+import dev.weft.proxy.config.FilterChainConfig;
+import dev.weft.proxy.config.HttpConnectionManagerConfig;
+import dev.weft.proxy.config.ListenerConfig;
+import dev.weft.proxy.config.NetworkFilterConfig;
+import dev.weft.proxy.config.TcpProxyConfig;
+import dev.weft.proxy.http.DrainState;
+import dev.weft.proxy.http.HttpChainContext;
+import dev.weft.proxy.http.HttpProxyHandler;
+import dev.weft.proxy.metrics.ProxyMetrics;
+import dev.weft.proxy.tcp.TcpProxyHandler;
+import dev.weft.proxy.upstream.ClusterManager;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the pipeline of every accepted connection of one listener, in one place:
+ *
+ * <pre>
+ * stats ─► [sniffer] ─► HTTP/1.1: [idle] ─► codec ─► router
+ *                      HTTP/2:   h2 ─► mux ─► per stream: codec ─► router
+ *                      TCP:      [idle] ─► tcp_proxy (then relay)
+ * </pre>
+ *
+ * The sniffer runs only when the chain depends on the protocol (HTTP inspector, or an HTTP
+ * connection manager with codec AUTO).
+ */
+public final class ListenerInitializer extends ChannelInitializer<Channel> {
+  private static final int MAX_CHUNK = 64 * 1024;
+
+  private final ListenerConfig listener;
+  private final ClusterManager clusters;
+  private final ProxyMetrics metrics;
+  private final ProxyMetrics.ListenerStats stats;
+  private final ChannelGroup connections;
+  private final DrainState drain;
+  private final Duration drainTimeout;
+  private final Map<HttpConnectionManagerConfig, HttpChainContext> httpChains = new IdentityHashMap<>();
+  private final boolean sniff;
+
+  public ListenerInitializer(ListenerConfig listener, ClusterManager clusters, ProxyMetrics metrics,
+      ChannelGroup connections, DrainState drain, Duration drainTimeout) {
+    this.listener = listener;
+    this.clusters = clusters;
+    this.metrics = metrics;
+    this.stats = metrics.listener(listener.name());
+    this.connections = connections;
+    this.drain = drain;
+    this.drainTimeout = drainTimeout;
+    boolean anyAuto = false;
+    for (FilterChainConfig c : listener.filterChains()) {
+      anyAuto |= isAutoHttp(c);
+    }
+    anyAuto |= listener.defaultFilterChain() != null && isAutoHttp(listener.defaultFilterChain());
+    this.sniff = listener.inspectHttp() || anyAuto;
+    for (FilterChainConfig c : listener.filterChains()) {
+      context(c);
+    }
+    if (listener.defaultFilterChain() != null) {
+      context(listener.defaultFilterChain());
+    }
+  }
+
+  private static boolean isAutoHttp(FilterChainConfig c) {
+    return c.filter() instanceof HttpConnectionManagerConfig h && h.codec() == HttpConnectionManagerConfig.Codec.AUTO;
+  }
+
+  private void context(FilterChainConfig c) {
+    if (c.filter() instanceof HttpConnectionManagerConfig h) {
+      httpChains.put(h, new HttpChainContext(listener.name(), h, clusters, metrics, drain));
+    }
+  }
+
+  @Override
+  protected void initChannel(Channel ch) {
+    connections.add(ch);
+    ChannelPipeline p = ch.pipeline();
+    p.addLast("stats", new ConnectionStats(stats));
+    if (sniff) {
+      p.addLast("sniffer", new ProtocolSniffer(listener.inspectTimeout().toNanos(),
+          listener.continueOnInspectTimeout(), (ctx, protocol) -> install(ctx.channel(), protocol)));
+    } else {
+      install(ch, null);
+    }
+  }
+
+  private void install(Channel ch, String protocol) {
+    int port = ch.localAddress() instanceof InetSocketAddress a ? a.getPort() : 0;
+    FilterChainConfig chain = listener.selectChain(port, protocol);
+    if (chain == null) {
+      ch.close();
+      return;
+    }
+    NetworkFilterConfig filter = chain.filter();
+    ChannelPipeline p = ch.pipeline();
+    switch (filter) {
+      case TcpProxyConfig tcp -> {
+        if (!tcp.idleTimeout().isZero()) {
+          p.addLast("idle", new IdleStateHandler(0, 0, tcp.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        }
+        p.addLast("tcp_proxy", new TcpProxyHandler(tcp, clusters));
+      }
+      case HttpConnectionManagerConfig http -> {
+        boolean h2 = switch (http.codec()) {
+          case HTTP1 -> false;
+          case HTTP2 -> true;
+          case AUTO -> "h2c".equals(protocol);
+        };
+        HttpChainContext context = httpChains.get(http);
+        if (h2) {
+          installHttp2(p, http, context);
+        } else {
+          installHttp1(p, http, context);
+        }
+      }
+    }
+  }
+
+  private void installHttp1(ChannelPipeline p, HttpConnectionManagerConfig http, HttpChainContext context) {
+    if (!http.idleTimeout().isZero()) {
+      p.addLast("idle", new IdleStateHandler(0, 0, http.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    }
+    p.addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
+        .setMaxInitialLineLength(http.maxRequestHeadersBytes())
+        .setMaxHeaderSize(http.maxRequestHeadersBytes())
+        .setMaxChunkSize(MAX_CHUNK)));
+    p.addLast("router", new HttpProxyHandler(context, false));
+  }
+
+  private void installHttp2(ChannelPipeline p, HttpConnectionManagerConfig http, HttpChainContext context) {
+    dev.weft.proxy.config.Http2Settings s = http.http2();
+    Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+        .initialSettings(Http2Settings.defaultSettings()
+            .maxConcurrentStreams(s.maxConcurrentStreams())
+            .initialWindowSize(s.initialStreamWindowSize())
+            .maxHeaderListSize(http.maxRequestHeadersBytes()))
+        .validateHeaders(true)
+        .gracefulShutdownTimeoutMillis(drainTimeout.toMillis())
+        .build();
+    p.addLast("h2", codec);
+    p.addLast("mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+      @Override
+      protected void initChannel(Http2StreamChannel stream) {
+        stream.pipeline().addLast("codec", new Http2StreamFrameToHttpObjectCodec(true, true));
+        stream.pipeline().addLast("router", new HttpProxyHandler(context, true));
+      }
+    }));
+    if (!http.idleTimeout().isZero()) {
+      p.addLast("idle", new IdleStateHandler(0, 0, http.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    }
+    p.addLast("h2-lifecycle", new Http2ConnectionLifecycle(codec, s.initialConnectionWindowSize()));
+  }
+
+  /**
+   * Connection-level HTTP/2 housekeeping: grows the connection window, closes idle connections
+   * and drains with GOAWAY (the codec's graceful close waits for open streams).
+   */
+  private static final class Http2ConnectionLifecycle extends ChannelInboundHandlerAdapter {
+    private final Http2FrameCodec codec;
+    private final int connectionWindow;
+
+    Http2ConnectionLifecycle(Http2FrameCodec codec, int connectionWindow) {
+      this.codec = codec;
+      this.connectionWindow = connectionWindow;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      int delta = connectionWindow - 65535;
+      if (delta > 0) {
+        ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(delta));
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt == DrainState.DRAIN_EVENT) {
+        ctx.channel().close();
+        return;
+      }
+      if (evt instanceof IdleStateEvent) {
+        if (codec.connection().numActiveStreams() == 0) {
+          ctx.close();
+        }
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ReferenceCountUtil.release(msg); // connection-level frames the multiplexer passed on
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+}

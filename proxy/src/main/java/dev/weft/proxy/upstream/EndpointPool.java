@@ -1,0 +1,294 @@
+package dev.weft.proxy.upstream;
+
+import dev.weft.proxy.config.ClusterConfig;
+import dev.weft.proxy.http.ProxyError;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Connections from one event loop to one endpoint: idle HTTP/1.1 connections (reused most
+ * recently used first) and HTTP/2 connections carrying up to their stream limit each. Only
+ * ever touched from its event loop.
+ */
+final class EndpointPool {
+  private static final int MAX_RESPONSE_INITIAL_LINE = 8192;
+  private static final int MAX_RESPONSE_HEADERS = 64 * 1024;
+  private static final int MAX_CHUNK = 64 * 1024;
+
+  private final ClusterRuntime cluster;
+  private final EventLoop loop;
+  private final UpstreamConnector connector;
+  private final ArrayDeque<Channel> idleHttp1 = new ArrayDeque<>();
+  private final List<Http2Connection> http2 = new ArrayList<>();
+  private Http2Connection connecting;
+
+  EndpointPool(ClusterRuntime cluster, EventLoop loop, UpstreamConnector connector) {
+    this.cluster = cluster;
+    this.loop = loop;
+    this.connector = connector;
+  }
+
+  void collectChannels(List<Channel> out) {
+    out.addAll(idleHttp1);
+    http2.forEach(c -> out.add(c.channel));
+  }
+
+  // ---- HTTP/1.1
+
+  void acquireHttp1(EndpointState endpoint, ClusterConfig config, LeaseCallback callback) {
+    Channel ch;
+    while ((ch = idleHttp1.pollLast()) != null) {
+      if (ch.isActive()) {
+        callback.onLease(new Http1Lease(ch, endpoint, ch.pipeline().get(UpstreamHandler.class), this,
+            config.maxRequestsPerConnection()));
+        return;
+      }
+    }
+    connectHttp1(cluster, loop, connector, endpoint, config, callback, this);
+  }
+
+  /** Opens an HTTP/1.1 connection; {@code pool} is null for a dedicated (unpooled) connection. */
+  static void connectHttp1(ClusterRuntime cluster, EventLoop loop, UpstreamConnector connector,
+      EndpointState endpoint, ClusterConfig config, LeaseCallback callback, EndpointPool pool) {
+    UpstreamHandler handler = new UpstreamHandler();
+    long idleMillis = config.idleTimeout().toMillis();
+    ChannelFuture f = connector.connect(cluster, loop, endpoint, config, new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
+            .setMaxInitialLineLength(MAX_RESPONSE_INITIAL_LINE)
+            .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
+            .setMaxChunkSize(MAX_CHUNK), false, false));
+        if (idleMillis > 0) {
+          p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+        }
+        p.addLast("upstream", handler);
+      }
+    });
+    f.addListener((ChannelFuture cf) -> {
+      if (cf.isSuccess()) {
+        if (pool != null) {
+          cf.channel().closeFuture().addListener(c -> pool.idleHttp1.remove(cf.channel()));
+        }
+        callback.onLease(new Http1Lease(cf.channel(), endpoint, handler, pool, config.maxRequestsPerConnection()));
+      } else {
+        endpoint.activeRequests.decrementAndGet();
+        callback.onLeaseFailure(ProxyError.UPSTREAM_CONNECT_FAILURE);
+      }
+    });
+  }
+
+  private static final class Http1Lease extends UpstreamLease {
+    private final EndpointPool pool;
+    private final int maxRequests;
+
+    Http1Lease(Channel channel, EndpointState endpoint, UpstreamHandler handler, EndpointPool pool, int maxRequests) {
+      super(channel, endpoint, handler);
+      this.pool = pool;
+      this.maxRequests = maxRequests;
+    }
+
+    @Override
+    public boolean http2() {
+      return false;
+    }
+
+    @Override
+    void doRelease(boolean reusable) {
+      int served = ++handler.requests;
+      if (pool != null && reusable && channel.isActive() && (maxRequests == 0 || served < maxRequests)) {
+        channel.config().setAutoRead(true);
+        pool.idleHttp1.addLast(channel);
+      } else {
+        channel.close();
+      }
+    }
+  }
+
+  // ---- HTTP/2
+
+  void acquireHttp2(EndpointState endpoint, ClusterConfig config, LeaseCallback callback) {
+    for (int i = 0; i < http2.size(); i++) {
+      Http2Connection c = http2.get(i);
+      if (c.canOpenStream()) {
+        c.openStream(endpoint, callback);
+        return;
+      }
+    }
+    if (connecting != null && connecting.waiters.size() < connecting.maxStreams()) {
+      connecting.waiters.add(callback);
+      return;
+    }
+    Http2Connection c = new Http2Connection(config);
+    c.waiters.add(callback);
+    connecting = c;
+    ChannelFuture f = connector.connect(cluster, loop, endpoint, config, new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        c.init(ch);
+      }
+    });
+    f.addListener((ChannelFuture cf) -> {
+      if (connecting == c) {
+        connecting = null;
+      }
+      List<LeaseCallback> waiters = new ArrayList<>(c.waiters);
+      c.waiters.clear();
+      if (!cf.isSuccess()) {
+        for (LeaseCallback w : waiters) {
+          endpoint.activeRequests.decrementAndGet();
+          w.onLeaseFailure(ProxyError.UPSTREAM_CONNECT_FAILURE);
+        }
+        return;
+      }
+      http2.add(c);
+      cf.channel().closeFuture().addListener(x -> http2.remove(c));
+      for (LeaseCallback w : waiters) {
+        c.openStream(endpoint, w);
+      }
+    });
+  }
+
+  /** One HTTP/2 connection and the number of streams this pool has open on it. */
+  private final class Http2Connection {
+    final ClusterConfig config;
+    final List<LeaseCallback> waiters = new ArrayList<>();
+    Channel channel;
+    Http2FrameCodec codec;
+    int activeStreams;
+
+    Http2Connection(ClusterConfig config) {
+      this.config = config;
+    }
+
+    void init(Channel ch) {
+      channel = ch;
+      dev.weft.proxy.config.Http2Settings s = config.http2();
+      codec = Http2FrameCodecBuilder.forClient()
+          .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)
+              .initialWindowSize(s.initialStreamWindowSize()))
+          .validateHeaders(true)
+          .build();
+      ChannelPipeline p = ch.pipeline();
+      p.addLast("h2", codec);
+      p.addLast("mux", new Http2MultiplexHandler(new RejectPushHandler()));
+      long idleMillis = config.idleTimeout().toMillis();
+      if (idleMillis > 0) {
+        p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+      }
+      p.addLast("lifecycle", new ChannelInboundHandlerAdapter() {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+          int delta = s.initialConnectionWindowSize() - 65535;
+          if (delta > 0) {
+            ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(delta));
+          }
+          ctx.fireChannelActive();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+          if (evt instanceof IdleStateEvent && activeStreams == 0) {
+            ctx.close();
+          }
+          ReferenceCountUtil.release(evt);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+          ctx.close();
+        }
+      });
+    }
+
+    long maxStreams() {
+      long peer = codec == null ? Long.MAX_VALUE : codec.connection().local().maxActiveStreams();
+      return Math.min(peer, config.http2().maxConcurrentStreams());
+    }
+
+    boolean canOpenStream() {
+      return channel.isActive() && !codec.connection().goAwayReceived() && !codec.connection().goAwaySent()
+          && activeStreams < maxStreams();
+    }
+
+    void openStream(EndpointState endpoint, LeaseCallback callback) {
+      UpstreamHandler handler = new UpstreamHandler();
+      activeStreams++;
+      new Http2StreamChannelBootstrap(channel)
+          .handler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+              ch.pipeline().addLast("codec", new Http2StreamFrameToHttpObjectCodec(false, true));
+              ch.pipeline().addLast("upstream", handler);
+            }
+          })
+          .open()
+          .addListener(f -> {
+            if (f.isSuccess()) {
+              Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
+              stream.closeFuture().addListener(x -> activeStreams--);
+              callback.onLease(new Http2StreamLease(stream, endpoint, handler));
+            } else {
+              activeStreams--;
+              endpoint.activeRequests.decrementAndGet();
+              callback.onLeaseFailure(ProxyError.UPSTREAM_RESET);
+            }
+          });
+    }
+  }
+
+  private static final class Http2StreamLease extends UpstreamLease {
+    Http2StreamLease(Channel channel, EndpointState endpoint, UpstreamHandler handler) {
+      super(channel, endpoint, handler);
+    }
+
+    @Override
+    public boolean http2() {
+      return true;
+    }
+
+    @Override
+    void doRelease(boolean reusable) {
+      // A finished stream closes itself; an unfinished one is reset by closing it.
+      if (!reusable) {
+        channel.close();
+      }
+    }
+  }
+
+  /** Upstream peers must not push; any pushed stream is refused by closing it. */
+  private static final class RejectPushHandler extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      ctx.close();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package dev.weft.proxy.upstream;
+
+import dev.weft.proxy.Transport;
+import dev.weft.proxy.config.ClusterConfig;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+
+/** Opens upstream TCP connections on a given event loop, counting connections and bytes per cluster. */
+public final class UpstreamConnector {
+  private final Transport transport;
+
+  public UpstreamConnector(Transport transport) {
+    this.transport = transport;
+  }
+
+  ChannelFuture connect(ClusterRuntime cluster, EventLoop loop, EndpointState endpoint, ClusterConfig config,
+      ChannelHandler initializer) {
+    int high = Math.max(config.bufferLimitBytes(), 32 * 1024);
+    ChannelFuture f = new Bootstrap()
+        .group(loop)
+        .channel(transport.socketChannel())
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 2, high))
+        .handler(initializer)
+        .connect(endpoint.socketAddress);
+    f.addListener((ChannelFuture cf) -> {
+      if (cf.isSuccess()) {
+        cluster.stats.totalConnections.increment();
+        cluster.stats.activeConnections.incrementAndGet();
+        endpoint.activeConnections.incrementAndGet();
+        cf.channel().pipeline().addFirst("stats", new UpstreamBytes(cluster));
+        cf.channel().closeFuture().addListener(c -> {
+          cluster.stats.activeConnections.decrementAndGet();
+          endpoint.activeConnections.decrementAndGet();
+        });
+      } else {
+        cluster.stats.connectFailures.increment();
+        endpoint.connectFailures.increment();
+      }
+    });
+    return f;
+  }
+
+  /** Counts bytes on an upstream connection into its cluster's counters. */
+  private static final class UpstreamBytes extends ChannelDuplexHandler {
+    private final ClusterRuntime cluster;
+
+    UpstreamBytes(ClusterRuntime cluster) {
+      this.cluster = cluster;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf b) {
+        cluster.stats.bytesReceived.increment(b.readableBytes());
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof ByteBuf b) {
+        cluster.stats.bytesSent.increment(b.readableBytes());
+      } else if (msg instanceof ByteBufHolder h) {
+        cluster.stats.bytesSent.increment(h.content().readableBytes());
+      }
+      ctx.write(msg, promise);
+    }
+  }
+}
