@@ -234,7 +234,7 @@ public record SpiffeId(TrustDomain trustDomain, String path) {
     if (authority.indexOf(':') >= 0) {
       return "port is not allowed in the trust domain \"" + authority + "\"";
     }
-    String tdProblem = TrustDomain.problemWith(authority);
+    String tdProblem = TrustDomain.problemWith(authority, PREFIX.length());
     if (tdProblem != null) {
       return tdProblem;
     }

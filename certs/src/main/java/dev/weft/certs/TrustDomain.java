@@ -22,7 +22,7 @@ public record TrustDomain(String name) implements Comparable<TrustDomain> {
    */
   public TrustDomain {
     Objects.requireNonNull(name, "name");
-    String problem = problemWith(name);
+    String problem = problemWith(name, 0);
     if (problem != null) {
       throw new InvalidSpiffeIdException("invalid trust domain \"" + name + "\": " + problem);
     }
@@ -55,8 +55,11 @@ public record TrustDomain(String name) implements Comparable<TrustDomain> {
     return name.compareTo(other.name);
   }
 
-  /** Returns a description of what is wrong with {@code name}, or null if it is valid. */
-  static String problemWith(String name) {
+  /**
+   * Returns a description of what is wrong with {@code name}, or null if it is valid; character
+   * positions are reported relative to {@code offset}, where the name starts in the text being parsed.
+   */
+  static String problemWith(String name, int offset) {
     if (name.isEmpty()) {
       return "trust domain is empty (expected: 1-" + MAX_LENGTH + " characters)";
     }
@@ -70,7 +73,7 @@ public record TrustDomain(String name) implements Comparable<TrustDomain> {
             : c == '@' ? " (user info is not allowed)"
             : c >= 'A' && c <= 'Z' ? " (trust domains are lowercase)"
             : "";
-        return "trust domain has character " + describe(c) + " at index " + i + what
+        return "trust domain has character " + describe(c) + " at index " + (offset + i) + what
             + " (expected: a-z, 0-9, '.', '-', '_')";
       }
     }
