@@ -416,13 +416,13 @@ public final class CertificateAuthority {
       this.trustDomain = Objects.requireNonNull(trustDomain, "trustDomain");
     }
 
-    /** Sets the default lifetime of leaves (default {@link #DEFAULT_LEAF_TTL}, 24 h). */
+    /** Sets the default lifetime of leaves (default {@link CertificateAuthority#DEFAULT_LEAF_TTL}, 24 h). */
     public Builder leafTtl(Duration ttl) {
       this.leafTtl = positive("leafTtl", ttl);
       return this;
     }
 
-    /** Sets the longest lifetime a caller may request (default {@link #DEFAULT_MAX_LEAF_TTL}, 7 days). */
+    /** Sets the longest lifetime a caller may request (default {@link CertificateAuthority#DEFAULT_MAX_LEAF_TTL}, 7 days). */
     public Builder maxLeafTtl(Duration ttl) {
       this.maxLeafTtl = positive("maxLeafTtl", ttl);
       return this;

@@ -245,10 +245,9 @@ public final class WorkloadIdentity implements AutoCloseable {
     CompletableFuture<CertificateChain> bounded = new CompletableFuture<>();
     ScheduledFuture<?> timeout;
     try {
-      timeout = scheduler.schedule(
-          () -> bounded.completeExceptionally(
-              new TimeoutException("certificate signer did not answer within " + signTimeout)),
-          signTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      Runnable expire = () -> bounded.completeExceptionally(
+          new TimeoutException("certificate signer did not answer within " + signTimeout));
+      timeout = scheduler.schedule(expire, signTimeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       log.error("cannot schedule certificate signing timeout for {}: scheduler rejected the task", identity, e);
       return;

@@ -2,6 +2,7 @@ package dev.weft.certs;
 
 import java.math.BigInteger;
 import java.security.KeyPair;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -45,9 +46,15 @@ final class TestPki {
   /** A leaf signed by {@code issuer} with the given URI SANs and extended key usages (none if empty). */
   static X509Certificate leaf(Issuer issuer, KeyPair leafKey, List<String> uris, List<KeyPurposeId> usages,
       Instant notBefore, Instant notAfter) throws Exception {
+    return leaf(issuer, leafKey.getPublic(), uris, usages, notBefore, notAfter);
+  }
+
+  /** A leaf for {@code leafKey} signed by {@code issuer}. */
+  static X509Certificate leaf(Issuer issuer, PublicKey leafKey, List<String> uris, List<KeyPurposeId> usages,
+      Instant notBefore, Instant notAfter) throws Exception {
     X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer.certificate(),
         BigInteger.valueOf(RANDOM.nextInt(1, Integer.MAX_VALUE)), Date.from(notBefore), Date.from(notAfter),
-        new X500Name("CN=leaf"), leafKey.getPublic());
+        new X500Name("CN=leaf"), leafKey);
     builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
     if (!uris.isEmpty()) {
