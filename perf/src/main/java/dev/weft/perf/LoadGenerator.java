@@ -84,13 +84,14 @@ public final class LoadGenerator {
             ? new Http2LoadConnection(config, loop, bootstrap, budget, i)
             : new Http1LoadConnection(config, loop, bootstrap, budget, i));
       }
-      return measure(config, transport, connections);
+      return measure(config, transport, connections, budget);
     } finally {
       group.shutdownGracefully(0, 200, TimeUnit.MILLISECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
   }
 
-  private static LoadResult measure(LoadConfig config, Transport transport, List<LoadConnection> connections)
+  private static LoadResult measure(
+      LoadConfig config, Transport transport, List<LoadConnection> connections, AtomicLong budget)
       throws InterruptedException {
     awaitQuietly(all(connections.stream().map(LoadConnection::preconnect).toList()),
         config.requestTimeout().toNanos() + DRAIN_GRACE_NANOS);
@@ -116,7 +117,8 @@ public final class LoadGenerator {
             TimeUnit.SECONDS.toNanos(5));
       }
     }
-    long stoppedAt = Math.min(System.nanoTime(), windowEnd);
+    // The window is the configured duration unless the request budget ended the run early.
+    long stoppedAt = budget.get() > 0 ? windowEnd : Math.min(System.nanoTime(), windowEnd);
 
     // Hand the per-connection stats over from the event loops: every connection has finished,
     // and the futures' completion orders their last writes before these reads.
