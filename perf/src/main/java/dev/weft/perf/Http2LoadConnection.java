@@ -11,6 +11,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpScheme;
 import io.netty.handler.codec.http2.DefaultHttp2Connection;
 import io.netty.handler.codec.http2.DefaultHttp2ConnectionDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2ConnectionEncoder;
@@ -62,7 +63,7 @@ final class Http2LoadConnection extends LoadConnection {
     boolean grpc = config.protocol() == Protocol.GRPC;
     Http2Headers headers = new DefaultHttp2Headers()
         .method((grpc || config.payloadSize() > 0 ? HttpMethod.POST : HttpMethod.GET).asciiName())
-        .scheme(HttpScheme.HTTP)
+        .scheme(HttpScheme.HTTP.name())
         .path(config.path())
         .authority(config.authority());
     headers.set(HttpHeaderNames.USER_AGENT, USER_AGENT);
@@ -204,11 +205,6 @@ final class Http2LoadConnection extends LoadConnection {
     Exchange(long intendedNanos) {
       this.intendedNanos = intendedNanos;
     }
-  }
-
-  /** Scheme value for {@code :scheme}. */
-  private static final class HttpScheme {
-    static final AsciiString HTTP = AsciiString.cached("http");
   }
 
   /**
