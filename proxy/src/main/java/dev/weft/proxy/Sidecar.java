@@ -155,6 +155,13 @@ public final class Sidecar implements AutoCloseable {
     return m;
   }
 
+  /** Sets what the admin API's {@code POST /quitquitquit} and {@code /drain_listeners} run. */
+  public void onAdminQuit(Runnable quit) {
+    if (admin != null) {
+      admin.onQuit(quit);
+    }
+  }
+
   /** The admin server's bound address, or null when there is none. */
   public InetSocketAddress adminAddress() {
     return admin == null ? null : admin.address();
