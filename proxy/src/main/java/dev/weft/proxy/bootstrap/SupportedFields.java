@@ -157,7 +157,17 @@ public final class SupportedFields {
       if (f.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
         continue;
       }
-      if (f.isRepeated()) {
+      if (f.isMapField()) {
+        // Map entries: the key is a scalar; check each message value under path[key].
+        FieldDescriptor keyField = f.getMessageType().findFieldByName("key");
+        FieldDescriptor valueField = f.getMessageType().findFieldByName("value");
+        for (Object entry : (List<?>) e.getValue()) {
+          Message m = (Message) entry;
+          if (valueField.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+            check((Message) m.getField(valueField), fieldPath + "[" + m.getField(keyField) + "]", locations, errors);
+          }
+        }
+      } else if (f.isRepeated()) {
         List<?> items = (List<?>) e.getValue();
         for (int i = 0; i < items.size(); i++) {
           check((Message) items.get(i), fieldPath + "[" + i + "]", locations, errors);

@@ -42,7 +42,8 @@ public record RouteTable(
     return index.find(host);
   }
 
-  static String stripPort(String host) {
+  /** {@code host} without a trailing {@code :port} (IPv6 literals keep their brackets). */
+  public static String stripPort(String host) {
     int colon = host.lastIndexOf(':');
     if (colon < 0) {
       return host;

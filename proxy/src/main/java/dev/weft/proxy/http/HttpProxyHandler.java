@@ -217,6 +217,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     HttpHeaders h = req.headers();
     grpc = isGrpc(h);
     head = req.method() == HttpMethod.HEAD;
+    expectContinue = HttpUtil.is100ContinueExpected(req);
     if (!http2) {
       keepAlive = HttpUtil.isKeepAlive(req);
       downstreamHttp10 = req.protocolVersion() == HttpVersion.HTTP_1_0;
@@ -294,10 +295,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (!h.contains(X_FORWARDED_PROTO)) {
       h.set(X_FORWARDED_PROTO, "http");
     }
-    if (HttpUtil.is100ContinueExpected(req)) {
+    if (expectContinue) {
       // Like Envoy, the proxy answers 100-continue itself once the request is routed.
       h.remove(HttpHeaderNames.EXPECT);
-      expectContinue = true;
     }
     target.requestHeaders().apply(h);
     route.requestHeaders().apply(h);
@@ -601,7 +601,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (cluster != null) {
       cluster.stats().request(grpc ? 200 : status, System.nanoTime() - startNanos);
     }
-    boolean close = !http2 && (closeAfterResponse || !keepAlive || !requestComplete || chain.drain().draining());
+    boolean close = !http2 && (closeAfterResponse || !keepAlive || chain.drain().draining()
+        || !requestComplete && expectContinue);
     closeAfterResponse = close;
     FullHttpResponse r = LocalReplies.error(ctx.alloc(), error, grpc, close);
     if (status != error.status() && !grpc) {
@@ -621,7 +622,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       ReferenceCountUtil.release(request);
       request = null;
     }
-    boolean close = !http2 && (!keepAlive || !requestComplete || chain.drain().draining());
+    boolean close = !http2 && (!keepAlive || chain.drain().draining() || !requestComplete && expectContinue);
     closeAfterResponse |= close;
     FullHttpResponse r = LocalReplies.response(ctx.alloc(), direct.status(), direct.body(), "text/plain",
         closeAfterResponse);
