@@ -380,7 +380,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   @Override
   public void onLease(UpstreamLease lease) {
     if (state != State.ACQUIRING) {
-      lease.release(true);
+      // The request ended while connecting: nothing was sent, so an HTTP/1.1 connection can go
+      // back to the pool; an HTTP/2 stream that was never started is closed.
+      lease.release(!lease.http2());
       return;
     }
     this.lease = lease;
