@@ -157,7 +157,17 @@ public final class SupportedFields {
       if (f.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
         continue;
       }
-      if (f.isRepeated()) {
+      if (f.isMapField()) {
+        // Map entries are synthetic key/value messages: check each value, named by its key.
+        FieldDescriptor key = f.getMessageType().findFieldByName("key");
+        FieldDescriptor value = f.getMessageType().findFieldByName("value");
+        for (Object item : (List<?>) e.getValue()) {
+          Message entry = (Message) item;
+          if (value.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+            check((Message) entry.getField(value), fieldPath + "[" + entry.getField(key) + "]", locations, errors);
+          }
+        }
+      } else if (f.isRepeated()) {
         List<?> items = (List<?>) e.getValue();
         for (int i = 0; i < items.size(); i++) {
           check((Message) items.get(i), fieldPath + "[" + i + "]", locations, errors);
