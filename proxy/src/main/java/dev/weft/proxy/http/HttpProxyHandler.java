@@ -36,6 +36,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
@@ -64,7 +65,6 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   private static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
   private static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
-  private static final String H2_STREAM_ID = "x-http2-stream-id";
   /** Objects of pipelined requests held before reading stops. */
   private static final int MAX_PIPELINED = 64;
 
@@ -288,7 +288,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private void prepareUpstreamRequest(HttpRequest req, RouteAction.Forward forward, String path) {
     HttpHeaders h = req.headers();
     stripHopByHop(h, upgrade);
-    h.remove(H2_STREAM_ID);
+    removeHttp2Extensions(h);
     if (config.generateRequestId() && !h.contains(X_REQUEST_ID)) {
       h.set(X_REQUEST_ID, RequestIds.next());
     }
@@ -338,6 +338,17 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     String te = h.get(HttpHeaderNames.TE);
     if (te != null && !te.trim().equalsIgnoreCase("trailers")) {
       h.remove(HttpHeaderNames.TE);
+    }
+  }
+
+  /**
+   * Removes the {@code x-http2-*} headers Netty's HTTP/2 to HTTP/1 conversion adds (stream id,
+   * {@code :scheme}, {@code :path}, ...): they describe the downstream stream, not the message,
+   * and must not reach an HTTP/1.1 peer.
+   */
+  private static void removeHttp2Extensions(HttpHeaders h) {
+    for (HttpConversionUtil.ExtensionHeaderNames n : HttpConversionUtil.ExtensionHeaderNames.values()) {
+      h.remove(n.text());
     }
   }
 
@@ -481,7 +492,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     HttpHeaders h = resp.headers();
     upstreamReusable = !upgrade && HttpUtil.isKeepAlive(resp);
     stripHopByHop(h, false);
-    h.remove(H2_STREAM_ID);
+    removeHttp2Extensions(h);
     target.responseHeaders().apply(h);
     route.responseHeaders().apply(h);
     virtualHost.responseHeaders().apply(h);
@@ -552,7 +563,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     Channel up = l.channel();
     up.config().setAutoRead(false);
     route.responseHeaders().apply(resp.headers());
-    resp.headers().remove(H2_STREAM_ID);
+    removeHttp2Extensions(resp.headers());
     cluster.stats().request(101, System.nanoTime() - startNanos);
     Channel down = ctx.channel();
     ChannelPipeline dp = ctx.pipeline();
