@@ -8,6 +8,10 @@ package dev.weft.proxy.config;
  * @param initialConnectionWindowSize the connection-level window we grow to
  */
 public record Http2Settings(long maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize) {
-  /** Envoy's defaults. */
-  public static final Http2Settings DEFAULTS = new Http2Settings(2147483647L, 268435456, 268435456);
+  /**
+   * Weft's defaults: Envoy's stream limit, but 1 MiB stream and 4 MiB connection windows
+   * instead of Envoy's 256 MiB, so a peer can never push more into a small sidecar heap than
+   * the windows allow while the other side is not reading.
+   */
+  public static final Http2Settings DEFAULTS = new Http2Settings(2147483647L, 1024 * 1024, 4 * 1024 * 1024);
 }
