@@ -142,13 +142,17 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
+    flushUpstreamIfPending();
+    ctx.fireChannelReadComplete();
+  }
+
+  private void flushUpstreamIfPending() {
     if (flushUpstream) {
       flushUpstream = false;
       if (lease != null) {
         lease.channel().flush();
       }
     }
-    ctx.fireChannelReadComplete();
   }
 
   @Override
@@ -675,6 +679,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       while ((next = rest.poll()) != null) {
         channelRead(ctx, next);
       }
+      // No channelReadComplete follows a replay (it runs on an upstream event): flush its body here.
+      flushUpstreamIfPending();
     }
   }
 
