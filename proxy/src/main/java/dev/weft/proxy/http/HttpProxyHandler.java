@@ -101,6 +101,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private UpstreamLease lease;
   private ScheduledFuture<?> timeout;
   private ArrayDeque<Object> pipelined;
+  /** A 101 from upstream, held until the codec's end-of-message that follows it. */
+  private HttpResponse switchingResponse;
 
   public HttpProxyHandler(HttpChainContext chain, boolean http2) {
     this.chain = chain;
@@ -456,10 +458,21 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       ReferenceCountUtil.release(msg);
       return;
     }
+    if (switchingResponse != null) {
+      ReferenceCountUtil.release(msg);
+      if (msg instanceof LastHttpContent) {
+        HttpResponse resp = switchingResponse;
+        switchingResponse = null;
+        switchToTunnel(resp);
+      }
+      return;
+    }
     if (msg instanceof HttpResponse resp) {
       int code = resp.status().code();
       if (code == 101 && upgrade) {
-        switchToTunnel(resp);
+        // The codec ends a 101 with an empty LastHttpContent; switch after it so that no HTTP
+        // object reaches the tunnel, and bytes after the 101 reach the relay as raw bytes.
+        switchingResponse = resp;
         return;
       }
       if (code < 200) {
@@ -563,18 +576,19 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       if (!f.isSuccess()) {
         up.close();
         down.close();
-        return;
       }
-      Channel upstream = l.detachForTunnel();
-      // Remove the router first, then add the relay, then remove the codec: bytes the codec
-      // already holds are handed to the relay as it is removed.
-      dp.remove(this);
-      dp.addLast("relay", new TcpRelay(upstream));
-      dp.remove("codec");
-      upstream.pipeline().addLast("relay", new TcpRelay(down));
-      upstream.pipeline().remove("codec");
-      TcpRelay.start(down, upstream);
     });
+    // Both channels share this event loop, so the 101 is already encoded: the codecs can go now,
+    // before the upstream codec passes on any byte that follows the 101.
+    Channel upstream = l.detachForTunnel();
+    // Remove the router first, then add the relay, then remove the codec: bytes the codec
+    // already holds are handed to the relay as it is removed.
+    dp.remove(this);
+    dp.addLast("relay", new TcpRelay(upstream));
+    dp.remove("codec");
+    upstream.pipeline().addLast("relay", new TcpRelay(down));
+    upstream.pipeline().remove("codec");
+    TcpRelay.start(down, upstream);
   }
 
   // ------------------------------------------------------------------ local replies
@@ -738,5 +752,6 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     route = null;
     target = null;
     cluster = null;
+    switchingResponse = null;
   }
 }
