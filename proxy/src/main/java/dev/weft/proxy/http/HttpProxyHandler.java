@@ -80,6 +80,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private HttpRequest request;
   private ArrayDeque<HttpContent> pendingBody;
   private boolean requestComplete;
+  /** The request may still send body bytes (false for an HTTP/1 request without a body). */
+  private boolean requestBodyExpected;
   private boolean responseStarted;
   private boolean upstreamReusable;
   private boolean grpc;
@@ -220,6 +222,10 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     }
     request = req;
     requestComplete = req instanceof LastHttpContent;
+    // An HTTP/1 request without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3);
+    // the codec still ends it with an empty LastHttpContent, so it is not complete yet.
+    requestBodyExpected = !requestComplete && (http2 || HttpUtil.isTransferEncodingChunked(req)
+        || !"0".equals(req.headers().get(HttpHeaderNames.CONTENT_LENGTH, "0").trim()));
     HttpHeaders h = req.headers();
     grpc = isGrpc(h);
     head = req.method() == HttpMethod.HEAD;
@@ -619,7 +625,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (cluster != null) {
       cluster.stats().request(grpc ? 200 : status, System.nanoTime() - startNanos);
     }
-    boolean close = !http2 && (closeAfterResponse || !keepAlive || !requestComplete || chain.drain().draining());
+    boolean close = !http2 && (closeAfterResponse || !keepAlive || unreadRequestBody() || chain.drain().draining());
     closeAfterResponse = close;
     FullHttpResponse r = LocalReplies.error(ctx.alloc(), error, grpc, close);
     if (status != error.status() && !grpc) {
@@ -639,7 +645,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       ReferenceCountUtil.release(request);
       request = null;
     }
-    boolean close = !http2 && (!keepAlive || !requestComplete || chain.drain().draining());
+    boolean close = !http2 && (!keepAlive || unreadRequestBody() || chain.drain().draining());
     closeAfterResponse |= close;
     FullHttpResponse r = LocalReplies.response(ctx.alloc(), direct.status(), direct.body(), "text/plain",
         closeAfterResponse);
@@ -653,6 +659,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (requestComplete || closeAfterResponse || http2) {
       endExchange();
     }
+  }
+
+  /** Body bytes of the request may still arrive: a local reply then closes the HTTP/1 connection. */
+  private boolean unreadRequestBody() {
+    return !requestComplete && requestBodyExpected;
   }
 
   // ------------------------------------------------------------------ endings
@@ -739,6 +750,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
 
   private void resetExchange() {
     requestComplete = false;
+    requestBodyExpected = false;
     responseStarted = false;
     upstreamReusable = false;
     grpc = false;
