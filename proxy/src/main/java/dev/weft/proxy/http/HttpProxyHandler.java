@@ -80,6 +80,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private HttpRequest request;
   private ArrayDeque<HttpContent> pendingBody;
   private boolean requestComplete;
+  /** The request may still send body bytes (false for an HTTP/1 request without a body). */
+  private boolean requestBodyExpected;
   private boolean responseStarted;
   private boolean upstreamReusable;
   private boolean grpc;
@@ -101,6 +103,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private UpstreamLease lease;
   private ScheduledFuture<?> timeout;
   private ArrayDeque<Object> pipelined;
+  /** A 101 from upstream, held until the codec's end-of-message that follows it. */
+  private HttpResponse switchingResponse;
 
   public HttpProxyHandler(HttpChainContext chain, boolean http2) {
     this.chain = chain;
@@ -142,13 +146,17 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
+    flushUpstreamIfPending();
+    ctx.fireChannelReadComplete();
+  }
+
+  private void flushUpstreamIfPending() {
     if (flushUpstream) {
       flushUpstream = false;
       if (lease != null) {
         lease.channel().flush();
       }
     }
-    ctx.fireChannelReadComplete();
   }
 
   @Override
@@ -214,6 +222,10 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     }
     request = req;
     requestComplete = req instanceof LastHttpContent;
+    // An HTTP/1 request without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3);
+    // the codec still ends it with an empty LastHttpContent, so it is not complete yet.
+    requestBodyExpected = !requestComplete && (http2 || HttpUtil.isTransferEncodingChunked(req)
+        || !"0".equals(req.headers().get(HttpHeaderNames.CONTENT_LENGTH, "0").trim()));
     HttpHeaders h = req.headers();
     grpc = isGrpc(h);
     head = req.method() == HttpMethod.HEAD;
@@ -465,10 +477,21 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       ReferenceCountUtil.release(msg);
       return;
     }
+    if (switchingResponse != null) {
+      ReferenceCountUtil.release(msg);
+      if (msg instanceof LastHttpContent) {
+        HttpResponse resp = switchingResponse;
+        switchingResponse = null;
+        switchToTunnel(resp);
+      }
+      return;
+    }
     if (msg instanceof HttpResponse resp) {
       int code = resp.status().code();
       if (code == 101 && upgrade) {
-        switchToTunnel(resp);
+        // The codec ends a 101 with an empty LastHttpContent; switch after it so that no HTTP
+        // object reaches the tunnel, and bytes after the 101 reach the relay as raw bytes.
+        switchingResponse = resp;
         return;
       }
       if (code < 200) {
@@ -572,18 +595,19 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       if (!f.isSuccess()) {
         up.close();
         down.close();
-        return;
       }
-      Channel upstream = l.detachForTunnel();
-      // Remove the router first, then add the relay, then remove the codec: bytes the codec
-      // already holds are handed to the relay as it is removed.
-      dp.remove(this);
-      dp.addLast("relay", new TcpRelay(upstream));
-      dp.remove("codec");
-      upstream.pipeline().addLast("relay", new TcpRelay(down));
-      upstream.pipeline().remove("codec");
-      TcpRelay.start(down, upstream);
     });
+    // Both channels share this event loop, so the 101 is already encoded: the codecs can go now,
+    // before the upstream codec passes on any byte that follows the 101.
+    Channel upstream = l.detachForTunnel();
+    // Remove the router first, then add the relay, then remove the codec: bytes the codec
+    // already holds are handed to the relay as it is removed.
+    dp.remove(this);
+    dp.addLast("relay", new TcpRelay(upstream));
+    dp.remove("codec");
+    upstream.pipeline().addLast("relay", new TcpRelay(down));
+    upstream.pipeline().remove("codec");
+    TcpRelay.start(down, upstream);
   }
 
   // ------------------------------------------------------------------ local replies
@@ -614,8 +638,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (cluster != null) {
       cluster.stats().request(grpc ? 200 : status, System.nanoTime() - startNanos);
     }
-    boolean close = !http2 && (closeAfterResponse || !keepAlive || chain.drain().draining()
-        || !requestComplete && expectContinue);
+    boolean close = !http2 && (closeAfterResponse || !keepAlive || unreadRequestBody() || chain.drain().draining());
     closeAfterResponse = close;
     FullHttpResponse r = LocalReplies.error(ctx.alloc(), error, grpc, close);
     if (status != error.status() && !grpc) {
@@ -635,7 +658,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       ReferenceCountUtil.release(request);
       request = null;
     }
-    boolean close = !http2 && (!keepAlive || chain.drain().draining() || !requestComplete && expectContinue);
+    boolean close = !http2 && (!keepAlive || unreadRequestBody() || chain.drain().draining());
     closeAfterResponse |= close;
     FullHttpResponse r = LocalReplies.response(ctx.alloc(), direct.status(), direct.body(), "text/plain",
         closeAfterResponse);
@@ -649,6 +672,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (requestComplete || closeAfterResponse || http2) {
       endExchange();
     }
+  }
+
+  /** Body bytes of the request may still arrive: a local reply then closes the HTTP/1 connection. */
+  private boolean unreadRequestBody() {
+    return !requestComplete && requestBodyExpected;
   }
 
   // ------------------------------------------------------------------ endings
@@ -689,6 +717,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       while ((next = rest.poll()) != null) {
         channelRead(ctx, next);
       }
+      // No channelReadComplete follows a replay (it runs on an upstream event): flush its body here.
+      flushUpstreamIfPending();
     }
   }
 
@@ -733,6 +763,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
 
   private void resetExchange() {
     requestComplete = false;
+    requestBodyExpected = false;
     responseStarted = false;
     upstreamReusable = false;
     grpc = false;
@@ -746,5 +777,6 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     route = null;
     target = null;
     cluster = null;
+    switchingResponse = null;
   }
 }
