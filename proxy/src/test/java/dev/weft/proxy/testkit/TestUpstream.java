@@ -140,7 +140,8 @@ public final class TestUpstream implements AutoCloseable {
       for (int i = 0; i < n; i++) {
         if (in.getByte(in.readerIndex() + i) != PREFACE[i]) {
           ChannelPipeline p = ctx.pipeline();
-          p.addLast(new HttpServerCodec(), new Responder("h1"));
+          p.addLast(new HttpServerCodec(new io.netty.handler.codec.http.HttpDecoderConfig()
+              .setMaxInitialLineLength(1024 * 1024).setMaxHeaderSize(1024 * 1024)), new Responder("h1"));
           p.remove(this);
           return;
         }
@@ -206,15 +207,17 @@ public final class TestUpstream implements AutoCloseable {
       boolean keepAlive = protocol.equals("h2") || HttpUtil.isKeepAlive(r);
       if (path.equals("/reset")) {
         body.release();
-        ctx.channel().close();
-        if (ctx.channel().parent() != null) {
-          ctx.channel().parent().close();
-        }
+        // On HTTP/2 reset the whole connection (the stream's parent), never the listening socket.
+        (ctx.channel() instanceof Http2StreamChannel ? ctx.channel().parent() : ctx.channel()).close();
         return;
       }
       if (path.startsWith("/delay/")) {
         long ms = Long.parseLong(path.substring(7));
-        ctx.executor().schedule(() -> send(ctx, HttpResponseStatus.OK, body, keepAlive), ms, TimeUnit.MILLISECONDS);
+        // The echo is copied only when the answer is sent, so nothing leaks if the server stops first.
+        byte[] bytes = ByteBufUtil.getBytes(body);
+        body.release();
+        ctx.executor().schedule(() -> send(ctx, HttpResponseStatus.OK, Unpooled.wrappedBuffer(bytes), keepAlive),
+            ms, TimeUnit.MILLISECONDS);
         return;
       }
       if (path.startsWith("/status/")) {
