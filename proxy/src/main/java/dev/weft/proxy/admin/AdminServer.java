@@ -172,7 +172,9 @@ public final class AdminServer {
     JsonFormat.TypeRegistry.Builder registry = JsonFormat.TypeRegistry.newBuilder();
     types.forEach(t -> registry.add(t.getDescriptorForType()));
     try {
-      return JsonFormat.printer().usingTypeRegistry(registry.build()).print(dump) + "\n";
+      // Envoy prints proto field names (static_listeners, not staticListeners).
+      return JsonFormat.printer().preservingProtoFieldNames().usingTypeRegistry(registry.build())
+          .print(dump) + "\n";
     } catch (InvalidProtocolBufferException e) {
       return "{\"error\": \"" + e.getMessage().replace("\"", "'") + "\"}\n";
     }

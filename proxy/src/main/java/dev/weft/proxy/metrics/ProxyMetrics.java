@@ -68,9 +68,9 @@ public final class ProxyMetrics {
           .description("Open downstream connections").tag("listener", name).register(registry);
       totalConnections = Counter.builder("weft.downstream.connections").description("Accepted downstream connections")
           .tag("listener", name).register(registry);
-      bytesReceived = Counter.builder("weft.downstream.bytes.received").baseUnit("bytes")
+      bytesReceived = Counter.builder("weft.downstream.bytes.received").description("Bytes read from downstream")
           .tag("listener", name).register(registry);
-      bytesSent = Counter.builder("weft.downstream.bytes.sent").baseUnit("bytes")
+      bytesSent = Counter.builder("weft.downstream.bytes.sent").description("Bytes written to downstream")
           .tag("listener", name).register(registry);
     }
   }
@@ -96,9 +96,10 @@ public final class ProxyMetrics {
           .tag("cluster", name).register(registry);
       totalConnections = Counter.builder("weft.upstream.connections").tag("cluster", name).register(registry);
       connectFailures = Counter.builder("weft.upstream.connect.failures").tag("cluster", name).register(registry);
-      bytesSent = Counter.builder("weft.upstream.bytes.sent").baseUnit("bytes").tag("cluster", name).register(registry);
-      bytesReceived = Counter.builder("weft.upstream.bytes.received").baseUnit("bytes").tag("cluster", name)
-          .register(registry);
+      bytesSent = Counter.builder("weft.upstream.bytes.sent").description("Bytes written to upstream")
+          .tag("cluster", name).register(registry);
+      bytesReceived = Counter.builder("weft.upstream.bytes.received").description("Bytes read from upstream")
+          .tag("cluster", name).register(registry);
     }
 
     public void request(int status, long nanos) {

@@ -46,9 +46,11 @@ public final class TcpRelay extends ChannelInboundHandlerAdapter {
     peer.write(msg, peer.voidPromise());
     flushPending = true;
     if (!peer.isWritable()) {
-      peer.flush();
-      flushPending = false;
+      // Stop reading before flushing: the flush can make the peer writable again at once, and
+      // the writability event that turns reading back on must not be overridden afterwards.
       ctx.channel().config().setAutoRead(false);
+      flushPending = false;
+      peer.flush();
     }
   }
 
