@@ -56,7 +56,7 @@ public final class AdminServer {
     this.loop = loop;
   }
 
-  /** What {@code POST /quitquitquit} and {@code POST /drain_listeners} run (the launcher's drain and exit). */
+  /** What {@code POST /quitquitquit} runs (the launcher's drain and exit). */
   public void onQuit(Runnable handler) {
     this.quitHandler = handler;
   }
@@ -112,7 +112,23 @@ public final class AdminServer {
           type = "text/plain; version=0.0.4; charset=utf-8";
           body = sidecar.metrics().scrape();
         }
-        case "/drain_listeners", "/quitquitquit" -> {
+        case "/drain_listeners" -> {
+          // Envoy's semantics: drain (stop accepting, finish in-flight requests) but keep running.
+          if (req.method() != HttpMethod.POST) {
+            status = 405;
+            body = "use POST\n";
+          } else {
+            body = "OK\n";
+            Thread.ofVirtual().name("weft-admin-drain").start(() -> {
+              try {
+                sidecar.drain();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+          }
+        }
+        case "/quitquitquit" -> {
           if (req.method() != HttpMethod.POST) {
             status = 405;
             body = "use POST\n";
