@@ -42,6 +42,10 @@ public final class ProxyCommand implements Callable<Integer> {
       description = "Socket transport: auto (epoll on Linux), epoll or nio.")
   String transport;
 
+  @Option(names = "--tls-provider", defaultValue = "auto",
+      description = "TLS implementation: auto (OpenSSL/BoringSSL when available), openssl or jdk.")
+  String tlsProvider;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -76,8 +80,17 @@ public final class ProxyCommand implements Callable<Integer> {
       return 1;
     }
     boolean preferNative = !transport.equals("nio");
-    Sidecar sidecar = Sidecar.start(loaded.config(), loaded.bootstrap(),
-        new Sidecar.Options(concurrency, preferNative, drainTimeout));
+    if (!tlsProvider.equals("auto")) {
+      System.setProperty("weft.tls.provider", tlsProvider);
+    }
+    Sidecar sidecar;
+    try {
+      sidecar = Sidecar.start(loaded.config(), loaded.bootstrap(),
+          new Sidecar.Options(concurrency, preferNative, drainTimeout));
+    } catch (IllegalArgumentException e) {
+      err.println(bootstrap + ": " + e.getMessage());
+      return 1;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean stopping = new AtomicBoolean();
     Runnable drainAndStop = () -> {

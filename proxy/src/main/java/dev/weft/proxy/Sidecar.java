@@ -6,6 +6,8 @@ import dev.weft.proxy.config.ProxyConfig;
 import dev.weft.proxy.http.DrainState;
 import dev.weft.proxy.listener.ListenerInitializer;
 import dev.weft.proxy.metrics.ProxyMetrics;
+import dev.weft.proxy.tls.TlsContexts;
+import dev.weft.proxy.tls.TlsMaterial;
 import dev.weft.proxy.upstream.ClusterManager;
 import dev.weft.proxy.upstream.EventLoopIndex;
 import dev.weft.proxy.upstream.UpstreamConnector;
@@ -57,10 +59,11 @@ public final class Sidecar implements AutoCloseable {
   private final DrainState drain = new DrainState();
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final Map<String, Channel> listeners = new LinkedHashMap<>();
+  private final TlsContexts tls;
   private AdminServer admin;
   private volatile boolean ready;
 
-  private Sidecar(ProxyConfig config, Bootstrap bootstrap, Options options) {
+  private Sidecar(ProxyConfig config, Bootstrap bootstrap, Options options, TlsMaterial.SecretProvider secrets) {
     this.config = config;
     this.bootstrap = bootstrap;
     this.options = options;
@@ -68,7 +71,8 @@ public final class Sidecar implements AutoCloseable {
     int threads = options.concurrency() > 0 ? options.concurrency() : Runtime.getRuntime().availableProcessors();
     this.workers = transport.newGroup(threads, "weft-worker");
     this.adminLoop = transport.newGroup(1, "weft-admin");
-    this.clusters = new ClusterManager(new UpstreamConnector(transport), new EventLoopIndex(workers), metrics);
+    this.tls = new TlsContexts(secrets);
+    this.clusters = new ClusterManager(new UpstreamConnector(transport), new EventLoopIndex(workers), metrics, tls);
   }
 
   /**
@@ -77,9 +81,23 @@ public final class Sidecar implements AutoCloseable {
    * @param bootstrap the bootstrap as written, for {@code /config_dump} (may be null)
    */
   public static Sidecar start(ProxyConfig config, Bootstrap bootstrap, Options options) throws InterruptedException {
-    Sidecar s = new Sidecar(config, bootstrap, options);
+    return start(config, bootstrap, options, TlsMaterial.SecretProvider.NONE);
+  }
+
+  /**
+   * Starts a sidecar whose TLS configs may name secrets served by {@code secrets} (the workload
+   * identity's "default" certificate and "ROOTCA" roots).
+   *
+   * @throws IllegalArgumentException when TLS material cannot be loaded (the message says which)
+   */
+  public static Sidecar start(ProxyConfig config, Bootstrap bootstrap, Options options,
+      TlsMaterial.SecretProvider secrets) throws InterruptedException {
+    Sidecar s = new Sidecar(config, bootstrap, options, secrets);
     try {
       s.bind();
+    } catch (TlsContexts.TlsSetupException e) {
+      s.close();
+      throw new IllegalArgumentException(e.getMessage(), e);
     } catch (RuntimeException | InterruptedException e) {
       s.close();
       throw e;
@@ -87,7 +105,7 @@ public final class Sidecar implements AutoCloseable {
     return s;
   }
 
-  private void bind() throws InterruptedException {
+  private void bind() throws InterruptedException, TlsContexts.TlsSetupException {
     clusters.apply(config.clusters());
     if (config.admin() != null) {
       admin = new AdminServer(this, transport, adminLoop);
@@ -102,7 +120,7 @@ public final class Sidecar implements AutoCloseable {
           .option(ChannelOption.SO_REUSEADDR, true)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 2, high))
-          .childHandler(new ListenerInitializer(l, clusters, metrics, connections, drain, options.drainTimeout()))
+          .childHandler(new ListenerInitializer(l, clusters, metrics, connections, drain, options.drainTimeout(), tls))
           .bind(l.address().host(), l.address().port())
           .sync()
           .channel();
@@ -129,6 +147,11 @@ public final class Sidecar implements AutoCloseable {
 
   public Transport transport() {
     return transport;
+  }
+
+  /** TLS contexts of this sidecar's listeners and clusters. */
+  public TlsContexts tls() {
+    return tls;
   }
 
   /** Ready: config loaded, listeners bound, not draining. */
@@ -205,5 +228,6 @@ public final class Sidecar implements AutoCloseable {
     }
     workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    tls.close();
   }
 }

@@ -69,12 +69,16 @@ public final class ConfigTranslator {
       TcpProxy.getDefaultInstance(),
       Router.getDefaultInstance(),
       HttpInspector.getDefaultInstance(),
-      HttpProtocolOptions.getDefaultInstance());
+      io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDefaultInstance(),
+      HttpProtocolOptions.getDefaultInstance(),
+      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDefaultInstance(),
+      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDefaultInstance());
 
   static final String HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
   static final String TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
   static final String ROUTER = "envoy.extensions.filters.http.router.v3.Router";
   static final String HTTP_INSPECTOR = "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector";
+  static final String TLS_INSPECTOR = "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
   static final String UPSTREAM_HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
   private static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -90,6 +94,7 @@ public final class ConfigTranslator {
   private final SupportedFields supported = new SupportedFields(ANY_TYPES);
   private final Map<String, String> locations;
   private final List<ConfigError> errors = new ArrayList<>();
+  private TlsTranslator tls = new TlsTranslator(Map.of(), this::error);
 
   private ConfigTranslator(Map<String, String> locations) {
     this.locations = locations;
@@ -119,6 +124,14 @@ public final class ConfigTranslator {
   }
 
   private ProxyConfig bootstrap(Bootstrap b) {
+    Map<String, io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets = new LinkedHashMap<>();
+    for (int i = 0; i < b.getStaticResources().getSecretsCount(); i++) {
+      var secret = b.getStaticResources().getSecrets(i);
+      if (secret.getName().isEmpty() || secrets.putIfAbsent(secret.getName(), secret) != null) {
+        error("static_resources.secrets[" + i + "].name", "'" + secret.getName() + "' (expected: a unique, non-empty name)");
+      }
+    }
+    tls = new TlsTranslator(secrets, this::error);
     SocketAddressConfig admin = b.hasAdmin() && b.getAdmin().hasAddress()
         ? address(b.getAdmin().getAddress(), "admin.address") : null;
 
@@ -188,6 +201,7 @@ public final class ConfigTranslator {
     }
     SocketAddressConfig address = address(l.getAddress(), path + ".address");
     boolean inspect = false;
+    boolean inspectTls = false;
     for (int i = 0; i < l.getListenerFiltersCount(); i++) {
       ListenerFilter f = l.getListenerFilters(i);
       String fp = path + ".listener_filters[" + i + "]";
@@ -195,9 +209,12 @@ public final class ConfigTranslator {
       if (HTTP_INSPECTOR.equals(type) || f.getName().equals("envoy.filters.listener.http_inspector")
           && !f.hasTypedConfig()) {
         inspect = true;
+      } else if (TLS_INSPECTOR.equals(type) || f.getName().equals("envoy.filters.listener.tls_inspector")
+          && !f.hasTypedConfig()) {
+        inspectTls = true;
       } else {
         error(fp, "listener filter '" + f.getName() + "' is not supported (supported: "
-            + "envoy.filters.listener.http_inspector)");
+            + "envoy.filters.listener.http_inspector, envoy.filters.listener.tls_inspector)");
       }
     }
     List<FilterChainConfig> chains = new ArrayList<>();
@@ -223,29 +240,35 @@ public final class ConfigTranslator {
         error(path + ".filter_chains[" + i + "].filter_chain_match.application_protocols",
             "matching on application protocols needs the envoy.filters.listener.http_inspector listener filter");
       }
+      if (!inspectTls && chains.get(i).match().transportProtocol().equals("tls")) {
+        error(path + ".filter_chains[" + i + "].filter_chain_match.transport_protocol",
+            "matching on 'tls' needs the envoy.filters.listener.tls_inspector listener filter");
+      }
     }
     int limit = l.hasPerConnectionBufferLimitBytes() ? l.getPerConnectionBufferLimitBytes().getValue()
         : DEFAULT_BUFFER_LIMIT;
-    return new ListenerConfig(l.getName(), address, chains, defaultChain, inspect,
+    return new ListenerConfig(l.getName(), address, chains, defaultChain, inspect, inspectTls,
         l.hasListenerFiltersTimeout() ? duration(l.getListenerFiltersTimeout()) : DEFAULT_INSPECT_TIMEOUT,
         l.getContinueOnListenerFiltersTimeout(), limit);
   }
 
   private FilterChainConfig filterChain(FilterChain fc, String path, Map<String, ClusterConfig> clusters) {
     var m = fc.getFilterChainMatch();
-    if (!m.getTransportProtocol().isEmpty() && !m.getTransportProtocol().equals("raw_buffer")) {
-      error(path + ".filter_chain_match.transport_protocol", "'" + m.getTransportProtocol()
-          + "' (expected: raw_buffer)");
+    String transport = m.getTransportProtocol();
+    if (!transport.isEmpty() && !transport.equals("raw_buffer") && !transport.equals("tls")) {
+      error(path + ".filter_chain_match.transport_protocol", "'" + transport + "' (expected: tls or raw_buffer)");
     }
     FilterChainMatch match = new FilterChainMatch(m.hasDestinationPort() ? m.getDestinationPort().getValue() : 0,
-        Set.copyOf(m.getApplicationProtocolsList()));
+        Set.copyOf(m.getApplicationProtocolsList()), transport);
+    dev.weft.proxy.config.TlsConfig chainTls = fc.hasTransportSocket()
+        ? tls.downstream(fc.getTransportSocket(), path + ".transport_socket") : null;
     if (fc.getFiltersCount() != 1) {
       error(path + ".filters", fc.getFiltersCount() + " filters (expected: exactly one network filter, "
           + "envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy)");
       return null;
     }
     NetworkFilterConfig filter = networkFilter(fc.getFilters(0), path + ".filters[0]", clusters);
-    return filter == null ? null : new FilterChainConfig(fc.getName(), match, filter);
+    return filter == null ? null : new FilterChainConfig(fc.getName(), match, chainTls, filter);
   }
 
   private NetworkFilterConfig networkFilter(Filter f, String path, Map<String, ClusterConfig> clusters) {
@@ -320,11 +343,23 @@ public final class ConfigTranslator {
         upgrades.add(u.getUpgradeType().toLowerCase(Locale.ROOT));
       }
     }
+    HttpConnectionManagerConfig.ForwardClientCert xfcc = switch (h.getForwardClientCertDetails()) {
+      case SANITIZE -> HttpConnectionManagerConfig.ForwardClientCert.SANITIZE;
+      case FORWARD_ONLY -> HttpConnectionManagerConfig.ForwardClientCert.FORWARD_ONLY;
+      case APPEND_FORWARD -> HttpConnectionManagerConfig.ForwardClientCert.APPEND_FORWARD;
+      case SANITIZE_SET -> HttpConnectionManagerConfig.ForwardClientCert.SANITIZE_SET;
+      case ALWAYS_FORWARD_ONLY -> HttpConnectionManagerConfig.ForwardClientCert.ALWAYS_FORWARD_ONLY;
+      default -> {
+        error(path + ".forward_client_cert_details", h.getForwardClientCertDetails() + " is not a known value");
+        yield HttpConnectionManagerConfig.ForwardClientCert.SANITIZE;
+      }
+    };
     return new HttpConnectionManagerConfig(h.getStatPrefix(), codec, routes, maxKb * 1024, maxCount,
         common.hasIdleTimeout() ? duration(common.getIdleTimeout()) : DEFAULT_DOWNSTREAM_IDLE,
         !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
         h.getStripAnyHostPort(), upgrades,
-        http2(h.getHttp2ProtocolOptions(), path + ".http2_protocol_options"));
+        http2(h.getHttp2ProtocolOptions(), path + ".http2_protocol_options"), xfcc,
+        h.getSetCurrentClientCertDetails().getUri());
   }
 
   private Http2Settings http2(Http2ProtocolOptions o, String path) {
@@ -393,6 +428,9 @@ public final class ConfigTranslator {
       var d = r.getDirectResponse();
       if (d.getStatus() < 200 || d.getStatus() > 599) {
         error(path + ".direct_response.status", d.getStatus() + " (expected: 200 to 599)");
+      }
+      if (d.getBody().hasFilename()) {
+        error(path + ".direct_response.body.filename", "give the body inline (inline_string or inline_bytes)");
       }
       byte[] body = d.getBody().hasInlineBytes() ? d.getBody().getInlineBytes().toByteArray()
           : d.getBody().getInlineString().getBytes(StandardCharsets.UTF_8);
@@ -701,9 +739,11 @@ public final class ConfigTranslator {
     }
     int limit = c.hasPerConnectionBufferLimitBytes() ? c.getPerConnectionBufferLimitBytes().getValue()
         : DEFAULT_BUFFER_LIMIT;
+    dev.weft.proxy.config.TlsConfig clusterTls = c.hasTransportSocket()
+        ? tls.upstream(c.getTransportSocket(), path + ".transport_socket") : null;
     return new ClusterConfig(c.getName(), endpoints, lb, connectTimeout, protocol,
         common.hasIdleTimeout() ? duration(common.getIdleTimeout()) : DEFAULT_UPSTREAM_IDLE,
-        maxRequests, http2(h2, path + ".http2_protocol_options"), limit);
+        maxRequests, http2(h2, path + ".http2_protocol_options"), limit, clusterTls);
   }
 
   private static SocketAddressConfig canonical(SocketAddressConfig a) {

@@ -15,6 +15,8 @@ import java.util.List;
  * @param maxRequestsPerConnection close a connection after this many requests; 0 = unlimited
  * @param http2                    HTTP/2 client settings when HTTP/2 is spoken
  * @param bufferLimitBytes         per-connection buffer limit (write high-water mark)
+ * @param tls                      the client side of TLS to the endpoints (Envoy's
+ *                                 {@code UpstreamTlsContext}), or null for plaintext
  */
 public record ClusterConfig(
     String name,
@@ -25,7 +27,8 @@ public record ClusterConfig(
     Duration idleTimeout,
     int maxRequestsPerConnection,
     Http2Settings http2,
-    int bufferLimitBytes) {
+    int bufferLimitBytes,
+    TlsConfig tls) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);

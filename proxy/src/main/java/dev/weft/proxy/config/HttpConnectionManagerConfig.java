@@ -15,6 +15,9 @@ import java.util.Set;
  * @param stripAnyHostPort    ignore the port of Host/:authority when matching virtual hosts
  * @param upgradeTypes        upgrade protocols (lower case, e.g. "websocket") allowed through
  * @param http2               HTTP/2 server settings
+ * @param forwardClientCert   what to do with {@code x-forwarded-client-cert} (Envoy's
+ *                            {@code forward_client_cert_details})
+ * @param setClientCertUri    add the peer's URI SAN to the header we set
  */
 public record HttpConnectionManagerConfig(
     String statPrefix,
@@ -26,11 +29,16 @@ public record HttpConnectionManagerConfig(
     boolean generateRequestId,
     boolean stripAnyHostPort,
     Set<String> upgradeTypes,
-    Http2Settings http2) implements NetworkFilterConfig {
+    Http2Settings http2,
+    ForwardClientCert forwardClientCert,
+    boolean setClientCertUri) implements NetworkFilterConfig {
 
   public HttpConnectionManagerConfig {
     upgradeTypes = Set.copyOf(upgradeTypes);
   }
+
+  /** Envoy's {@code ForwardClientCertDetails}. */
+  public enum ForwardClientCert { SANITIZE, FORWARD_ONLY, APPEND_FORWARD, SANITIZE_SET, ALWAYS_FORWARD_ONLY }
 
   /** Downstream codec selection, as Envoy's {@code codec_type}. */
   public enum Codec { AUTO, HTTP1, HTTP2 }

@@ -12,6 +12,8 @@ import java.util.List;
  * @param defaultFilterChain   chain used when none matches, or {@code null}
  * @param inspectHttp          whether the HTTP inspector listener filter runs (sniffs the
  *                             application protocol so chains can match on it)
+ * @param inspectTls           whether the TLS inspector listener filter runs (tells TLS from
+ *                             plaintext so chains can match on the transport protocol)
  * @param inspectTimeout       how long protocol sniffing may wait for the first bytes
  * @param continueOnInspectTimeout pick a chain without the protocol when sniffing times out
  * @param bufferLimitBytes     per-connection buffer limit (write high-water mark)
@@ -22,6 +24,7 @@ public record ListenerConfig(
     List<FilterChainConfig> filterChains,
     FilterChainConfig defaultFilterChain,
     boolean inspectHttp,
+    boolean inspectTls,
     Duration inspectTimeout,
     boolean continueOnInspectTimeout,
     int bufferLimitBytes) {
@@ -34,14 +37,15 @@ public record ListenerConfig(
    * The chain for a connection, or {@code null} when none applies.
    *
    * @param destinationPort the local port of the accepted connection
+   * @param transport       "tls" or "raw_buffer" (plaintext when not inspected)
    * @param appProtocol     the sniffed application protocol ("http/1.1", "http/1.0", "h2c"), or
    *                        {@code null} when not sniffed or not HTTP
    */
-  public FilterChainConfig selectChain(int destinationPort, String appProtocol) {
+  public FilterChainConfig selectChain(int destinationPort, String transport, String appProtocol) {
     FilterChainConfig best = null;
     int bestScore = -1;
     for (FilterChainConfig chain : filterChains) {
-      int score = chain.match().score(destinationPort, appProtocol);
+      int score = chain.match().score(destinationPort, transport, appProtocol);
       if (score > bestScore) {
         best = chain;
         bestScore = score;

@@ -8,6 +8,7 @@ import dev.weft.proxy.config.RouteTable;
 import dev.weft.proxy.config.VirtualHost;
 import dev.weft.proxy.route.Router;
 import dev.weft.proxy.tcp.TcpRelay;
+import dev.weft.proxy.tls.PeerIdentity;
 import dev.weft.proxy.upstream.ClusterRuntime;
 import dev.weft.proxy.upstream.LeaseCallback;
 import dev.weft.proxy.upstream.UpstreamLease;
@@ -64,6 +65,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   private static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
+  private static final AsciiString XFCC = AsciiString.cached("x-forwarded-client-cert");
   private static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
   /** Objects of pipelined requests held before reading stops. */
   private static final int MAX_PIPELINED = 64;
@@ -305,8 +307,10 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       h.set(X_REQUEST_ID, RequestIds.next());
     }
     if (!h.contains(X_FORWARDED_PROTO)) {
-      h.set(X_FORWARDED_PROTO, "http");
+      Channel connection = ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+      h.set(X_FORWARDED_PROTO, connection.pipeline().get("tls") != null ? "https" : "http");
     }
+    forwardClientCert(h);
     if (expectContinue) {
       // Like Envoy, the proxy answers 100-continue itself once the request is routed.
       h.remove(HttpHeaderNames.EXPECT);
@@ -326,6 +330,47 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       }
     }
     req.setProtocolVersion(HttpVersion.HTTP_1_1);
+  }
+
+  /**
+   * Envoy's {@code forward_client_cert_details}: by default (SANITIZE) a client-supplied
+   * {@code x-forwarded-client-cert} never reaches the workload; SANITIZE_SET replaces it with
+   * what this hop verified ({@code By=<our SPIFFE ID>;Hash=<peer cert SHA-256>;URI=<peer SPIFFE ID>}).
+   */
+  private void forwardClientCert(HttpHeaders h) {
+    String hash = PeerIdentity.get(ctx.channel(), PeerIdentity.CERT_HASH);
+    switch (config.forwardClientCert()) {
+      case SANITIZE -> h.remove(XFCC);
+      case ALWAYS_FORWARD_ONLY -> { }
+      case FORWARD_ONLY -> {
+        if (hash == null) {
+          h.remove(XFCC);
+        }
+      }
+      case SANITIZE_SET, APPEND_FORWARD -> {
+        if (hash == null) {
+          h.remove(XFCC);
+          return;
+        }
+        StringBuilder v = new StringBuilder();
+        String by = PeerIdentity.get(ctx.channel(), PeerIdentity.LOCAL_PRINCIPAL);
+        if (by != null) {
+          v.append("By=").append(by).append(';');
+        }
+        v.append("Hash=").append(hash);
+        String uri = PeerIdentity.principal(ctx.channel());
+        if (config.setClientCertUri() && uri != null) {
+          v.append(";URI=").append(uri);
+        }
+        String previous = h.get(XFCC);
+        if (config.forwardClientCert() == HttpConnectionManagerConfig.ForwardClientCert.APPEND_FORWARD
+            && previous != null) {
+          h.set(XFCC, previous + "," + v);
+        } else {
+          h.set(XFCC, v.toString());
+        }
+      }
+    }
   }
 
   /** Removes connection-specific headers (RFC 9110 7.6.1), keeping the upgrade ones for a tunnel. */

@@ -10,6 +10,9 @@ import dev.weft.proxy.http.HttpChainContext;
 import dev.weft.proxy.http.HttpProxyHandler;
 import dev.weft.proxy.metrics.ProxyMetrics;
 import dev.weft.proxy.tcp.TcpProxyHandler;
+import dev.weft.proxy.tls.TlsContextProvider;
+import dev.weft.proxy.tls.TlsContexts;
+import dev.weft.proxy.tls.TlsServerHandshake;
 import dev.weft.proxy.upstream.ClusterManager;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -39,13 +42,15 @@ import java.util.concurrent.TimeUnit;
  * Builds the pipeline of every accepted connection of one listener, in one place:
  *
  * <pre>
- * stats ─► [sniffer] ─► HTTP/1.1: [idle] ─► codec ─► router
+ * stats ─► [sniffer] ─► [tls ─► handshake] ─► HTTP/1.1: [idle] ─► codec ─► router
  *                      HTTP/2:   h2 ─► mux ─► per stream: codec ─► router
  *                      TCP:      [idle] ─► tcp_proxy (then relay)
  * </pre>
  *
- * The sniffer runs only when the chain depends on the protocol (HTTP inspector, or an HTTP
- * connection manager with codec AUTO).
+ * The sniffer runs only when the chain depends on what the client sends (TLS or HTTP inspector,
+ * or an HTTP connection manager with codec AUTO). A chain with a TLS transport socket
+ * terminates TLS first; the network filter is installed once the handshake has verified the
+ * peer, and ALPN picks HTTP/2 or HTTP/1.1.
  */
 public final class ListenerInitializer extends ChannelInitializer<Channel> {
   private static final int MAX_CHUNK = 64 * 1024;
@@ -58,10 +63,17 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
   private final DrainState drain;
   private final Duration drainTimeout;
   private final Map<HttpConnectionManagerConfig, HttpChainContext> httpChains = new IdentityHashMap<>();
+  private final Map<FilterChainConfig, TlsContextProvider> tls = new IdentityHashMap<>();
   private final boolean sniff;
+  private final boolean sniffHttp;
 
+  /**
+   * @param tlsContexts builds the server TLS contexts of chains with a transport socket
+   * @throws TlsContexts.TlsSetupException when a chain's certificate or roots cannot be loaded
+   */
   public ListenerInitializer(ListenerConfig listener, ClusterManager clusters, ProxyMetrics metrics,
-      ChannelGroup connections, DrainState drain, Duration drainTimeout) {
+      ChannelGroup connections, DrainState drain, Duration drainTimeout, TlsContexts tlsContexts)
+      throws TlsContexts.TlsSetupException {
     this.listener = listener;
     this.clusters = clusters;
     this.metrics = metrics;
@@ -74,12 +86,13 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
       anyAuto |= isAutoHttp(c);
     }
     anyAuto |= listener.defaultFilterChain() != null && isAutoHttp(listener.defaultFilterChain());
-    this.sniff = listener.inspectHttp() || anyAuto;
+    this.sniffHttp = listener.inspectHttp() || anyAuto;
+    this.sniff = sniffHttp || listener.inspectTls();
     for (FilterChainConfig c : listener.filterChains()) {
-      context(c);
+      context(c, tlsContexts);
     }
     if (listener.defaultFilterChain() != null) {
-      context(listener.defaultFilterChain());
+      context(listener.defaultFilterChain(), tlsContexts);
     }
   }
 
@@ -87,9 +100,12 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
     return c.filter() instanceof HttpConnectionManagerConfig h && h.codec() == HttpConnectionManagerConfig.Codec.AUTO;
   }
 
-  private void context(FilterChainConfig c) {
+  private void context(FilterChainConfig c, TlsContexts tlsContexts) throws TlsContexts.TlsSetupException {
     if (c.filter() instanceof HttpConnectionManagerConfig h) {
       httpChains.put(h, new HttpChainContext(listener.name(), h, clusters, metrics, drain));
+    }
+    if (c.tls() != null) {
+      tls.put(c, tlsContexts.server(c.tls()));
     }
   }
 
@@ -100,19 +116,42 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
     p.addLast("stats", new ConnectionStats(stats));
     if (sniff) {
       p.addLast("sniffer", new ProtocolSniffer(listener.inspectTimeout().toNanos(),
-          listener.continueOnInspectTimeout(), (ctx, protocol) -> install(ctx.channel(), protocol)));
+          listener.continueOnInspectTimeout(), listener.inspectTls(), sniffHttp,
+          (ctx, transport, protocol) -> install(ctx.channel(), transport, protocol)));
     } else {
-      install(ch, null);
+      install(ch, "raw_buffer", null);
     }
   }
 
-  private void install(Channel ch, String protocol) {
+  private void install(Channel ch, String transport, String protocol) {
     int port = ch.localAddress() instanceof InetSocketAddress a ? a.getPort() : 0;
-    FilterChainConfig chain = listener.selectChain(port, protocol);
+    FilterChainConfig chain = listener.selectChain(port, transport, protocol);
     if (chain == null) {
       ch.close();
       return;
     }
+    TlsContextProvider serverTls = tls.get(chain);
+    if (serverTls == null) {
+      installFilter(ch, chain, protocol, false);
+      return;
+    }
+    // TLS first (a plaintext client on a TLS-only chain fails the handshake: STRICT mTLS);
+    // the network filter goes in once the handshake has verified the peer.
+    ChannelPipeline p = ch.pipeline();
+    p.addLast("tls", serverTls.current().newHandler(ch.alloc()));
+    p.addLast("tls-handshake", new TlsServerHandshake(serverTls.localPrincipal(),
+        (ctx, alpn) -> installFilter(ctx.channel(), chain, alpn, true)));
+  }
+
+  /**
+   * Installs the chain's terminal filter.
+   *
+   * @param protocol the sniffed protocol ("h2c", "http/1.1", ...) or the ALPN result ("h2",
+   *                 "http/1.1") when known, else null
+   * @param afterTls whether this runs after a TLS handshake (then an unknown HTTP version is
+   *                 sniffed from the decrypted bytes)
+   */
+  private void installFilter(Channel ch, FilterChainConfig chain, String protocol, boolean afterTls) {
     NetworkFilterConfig filter = chain.filter();
     ChannelPipeline p = ch.pipeline();
     switch (filter) {
@@ -123,10 +162,15 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
         p.addLast("tcp_proxy", new TcpProxyHandler(tcp, clusters));
       }
       case HttpConnectionManagerConfig http -> {
+        if (http.codec() == HttpConnectionManagerConfig.Codec.AUTO && protocol == null && afterTls) {
+          p.addLast("sniffer", new ProtocolSniffer(listener.inspectTimeout().toNanos(), true,
+              (ctx, sniffed) -> installFilter(ctx.channel(), chain, sniffed == null ? "http/1.1" : sniffed, true)));
+          return;
+        }
         boolean h2 = switch (http.codec()) {
           case HTTP1 -> false;
           case HTTP2 -> true;
-          case AUTO -> "h2c".equals(protocol);
+          case AUTO -> "h2c".equals(protocol) || "h2".equals(protocol);
         };
         HttpChainContext context = httpChains.get(http);
         if (h2) {

@@ -10,11 +10,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
- * First handler on a connection whose filter chain depends on the application protocol (Envoy's
- * HTTP inspector). It reads without consuming until it can tell HTTP/2 with prior knowledge
- * ({@code "h2c"}), HTTP/1.x ({@code "http/1.1"}, {@code "http/1.0"}) or something else
- * ({@code null}), hands the decision to {@code onDetected}, and removes itself; the bytes it
- * held go on to the handlers installed in its place.
+ * First handler on a connection whose filter chain depends on what the client sends (Envoy's
+ * TLS and HTTP inspectors). It reads without consuming until it can tell the transport
+ * ({@code "tls"} for a TLS ClientHello, else {@code "raw_buffer"}) and, for plaintext, the
+ * application protocol: HTTP/2 with prior knowledge ({@code "h2c"}), HTTP/1.x
+ * ({@code "http/1.1"}, {@code "http/1.0"}) or something else ({@code null}). It hands the
+ * decision to {@code onDetected} and removes itself; the bytes it held go on to the handlers
+ * installed in its place.
  */
 public final class ProtocolSniffer extends ByteToMessageDecoder {
   private static final byte[] H2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -26,20 +28,40 @@ public final class ProtocolSniffer extends ByteToMessageDecoder {
 
   private final long timeoutNanos;
   private final boolean continueOnTimeout;
-  private final BiConsumer<ChannelHandlerContext, String> onDetected;
+  private final boolean inspectTls;
+  private final boolean inspectHttp;
+  private final Listener onDetected;
   private ScheduledFuture<?> timer;
   private boolean decided;
 
+  /** Receives the decision. */
+  public interface Listener {
+    /**
+     * @param transport   "tls" or "raw_buffer"
+     * @param appProtocol the plaintext application protocol, or null
+     */
+    void detected(ChannelHandlerContext ctx, String transport, String appProtocol);
+  }
+
   /**
    * @param timeoutNanos      how long to wait for enough bytes; 0 waits forever
-   * @param continueOnTimeout on timeout, decide "not HTTP" instead of closing
-   * @param onDetected        installs the chain's handlers for the detected protocol
+   * @param continueOnTimeout on timeout, decide "plaintext, unknown protocol" instead of closing
+   * @param inspectTls        tell TLS from plaintext
+   * @param inspectHttp       tell the HTTP version of plaintext
+   * @param onDetected        installs the chain's handlers for what was detected
    */
-  public ProtocolSniffer(long timeoutNanos, boolean continueOnTimeout,
-      BiConsumer<ChannelHandlerContext, String> onDetected) {
+  public ProtocolSniffer(long timeoutNanos, boolean continueOnTimeout, boolean inspectTls, boolean inspectHttp,
+      Listener onDetected) {
     this.timeoutNanos = timeoutNanos;
     this.continueOnTimeout = continueOnTimeout;
+    this.inspectTls = inspectTls;
+    this.inspectHttp = inspectHttp;
     this.onDetected = onDetected;
+  }
+
+  /** An HTTP-only sniffer (plaintext is assumed), as the HTTP inspector alone. */
+  public ProtocolSniffer(long timeoutNanos, boolean continueOnTimeout, BiConsumer<ChannelHandlerContext, String> http) {
+    this(timeoutNanos, continueOnTimeout, false, true, (ctx, t, app) -> http.accept(ctx, app));
   }
 
   @Override
@@ -48,7 +70,7 @@ public final class ProtocolSniffer extends ByteToMessageDecoder {
       timer = ctx.executor().schedule(() -> {
         if (!decided) {
           if (continueOnTimeout) {
-            decide(ctx, null);
+            decide(ctx, "raw_buffer", null);
           } else {
             ctx.close();
           }
@@ -69,18 +91,47 @@ public final class ProtocolSniffer extends ByteToMessageDecoder {
     if (decided) {
       return;
     }
-    String protocol = detect(in);
+    if (inspectTls) {
+      String transport = detectTransport(in);
+      if (transport == UNDECIDED) {
+        return;
+      }
+      if (transport.equals("tls")) {
+        decide(ctx, "tls", null);
+        return;
+      }
+    }
+    String protocol = inspectHttp ? detect(in) : null;
     if (protocol != UNDECIDED) {
-      decide(ctx, protocol);
+      decide(ctx, "raw_buffer", protocol);
     }
   }
 
-  private void decide(ChannelHandlerContext ctx, String protocol) {
+  private void decide(ChannelHandlerContext ctx, String transport, String protocol) {
     decided = true;
-    onDetected.accept(ctx, protocol);
+    onDetected.detected(ctx, transport, protocol);
     if (ctx.pipeline().context(this) != null) {
       ctx.pipeline().remove(this);
     }
+  }
+
+  /**
+   * "tls" when the bytes start a TLS handshake record (content type 22, version 3.x),
+   * "raw_buffer" otherwise, {@link #UNDECIDED} when more are needed.
+   */
+  static String detectTransport(ByteBuf in) {
+    int start = in.readerIndex();
+    int n = in.readableBytes();
+    if (n == 0) {
+      return UNDECIDED;
+    }
+    if (in.getByte(start) != 0x16) {
+      return "raw_buffer";
+    }
+    if (n < 3) {
+      return UNDECIDED;
+    }
+    return in.getByte(start + 1) == 0x03 && in.getByte(start + 2) <= 0x04 ? "tls" : "raw_buffer";
   }
 
   /** The protocol of the bytes seen so far, {@link #UNDECIDED} when more are needed. */

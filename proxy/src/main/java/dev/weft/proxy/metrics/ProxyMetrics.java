@@ -82,6 +82,7 @@ public final class ProxyMetrics {
     public final AtomicLong activeConnections = new AtomicLong();
     public final Counter totalConnections;
     public final Counter connectFailures;
+    public final Counter tlsFailures;
     public final Counter bytesSent;
     public final Counter bytesReceived;
 
@@ -95,6 +96,9 @@ public final class ProxyMetrics {
       Gauge.builder("weft.upstream.connections.active", activeConnections, AtomicLong::get)
           .tag("cluster", name).register(registry);
       totalConnections = Counter.builder("weft.upstream.connections").tag("cluster", name).register(registry);
+      tlsFailures = Counter.builder("weft.upstream.tls.handshake.failures")
+          .description("Upstream TLS handshakes that failed (untrusted or unexpected server, protocol error)")
+          .tag("cluster", name).register(registry);
       connectFailures = Counter.builder("weft.upstream.connect.failures").tag("cluster", name).register(registry);
       bytesSent = Counter.builder("weft.upstream.bytes.sent").description("Bytes written to upstream")
           .tag("cluster", name).register(registry);

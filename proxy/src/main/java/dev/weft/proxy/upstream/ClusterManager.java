@@ -2,6 +2,7 @@ package dev.weft.proxy.upstream;
 
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.metrics.ProxyMetrics;
+import dev.weft.proxy.tls.TlsContexts;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -16,10 +17,13 @@ public final class ClusterManager {
   private final ProxyMetrics metrics;
   private final ConcurrentHashMap<String, ClusterRuntime> clusters = new ConcurrentHashMap<>();
 
-  public ClusterManager(UpstreamConnector connector, EventLoopIndex loops, ProxyMetrics metrics) {
+  private final TlsContexts tls;
+
+  public ClusterManager(UpstreamConnector connector, EventLoopIndex loops, ProxyMetrics metrics, TlsContexts tls) {
     this.connector = connector;
     this.loops = loops;
     this.metrics = metrics;
+    this.tls = tls;
   }
 
   /** The cluster named {@code name}, or null. */
@@ -31,15 +35,20 @@ public final class ClusterManager {
     return clusters.values();
   }
 
-  /** Makes the set of clusters equal to {@code configs}: adds, updates in place, removes. */
-  public void apply(Map<String, ClusterConfig> configs) {
-    configs.forEach((name, config) -> clusters.compute(name, (n, existing) -> {
+  /**
+   * Makes the set of clusters equal to {@code configs}: adds, updates in place, removes.
+   *
+   * @throws TlsContexts.TlsSetupException when a cluster's TLS material cannot be loaded
+   */
+  public void apply(Map<String, ClusterConfig> configs) throws TlsContexts.TlsSetupException {
+    for (var e : configs.entrySet()) {
+      ClusterRuntime existing = clusters.get(e.getKey());
       if (existing == null) {
-        return new ClusterRuntime(config, connector, loops, metrics);
+        clusters.put(e.getKey(), new ClusterRuntime(e.getValue(), connector, loops, metrics, tls));
+      } else {
+        existing.update(e.getValue());
       }
-      existing.update(config);
-      return existing;
-    }));
+    }
     List<Channel> toClose = new ArrayList<>();
     clusters.entrySet().removeIf(e -> {
       if (configs.containsKey(e.getKey())) {

@@ -6,6 +6,8 @@ import dev.weft.proxy.config.SocketAddressConfig;
 import dev.weft.proxy.http.ProxyError;
 import dev.weft.proxy.lb.RoundRobinBalancer;
 import dev.weft.proxy.metrics.ProxyMetrics;
+import dev.weft.proxy.tls.TlsContextProvider;
+import dev.weft.proxy.tls.TlsContexts;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
@@ -26,16 +28,25 @@ public final class ClusterRuntime {
   final ProxyMetrics.ClusterStats stats;
   private volatile Snapshot snapshot;
 
-  /** The config and endpoint objects of one cluster version. */
-  record Snapshot(ClusterConfig config, List<EndpointState> endpoints) {}
+  /** The config, endpoint objects and client TLS context of one cluster version. */
+  record Snapshot(ClusterConfig config, List<EndpointState> endpoints, TlsContextProvider tls) {}
 
-  ClusterRuntime(ClusterConfig config, UpstreamConnector connector, EventLoopIndex loops, ProxyMetrics metrics) {
+  private final TlsContexts tlsContexts;
+
+  ClusterRuntime(ClusterConfig config, UpstreamConnector connector, EventLoopIndex loops, ProxyMetrics metrics,
+      TlsContexts tlsContexts) throws TlsContexts.TlsSetupException {
     this.name = config.name();
     this.connector = connector;
     this.loops = loops;
     this.perLoop = new PerLoop[loops.size()];
     this.stats = metrics.cluster(name);
+    this.tlsContexts = tlsContexts;
     update(config);
+  }
+
+  /** The client TLS context of the current version, or null for plaintext. */
+  public TlsContextProvider tls() {
+    return snapshot.tls();
   }
 
   public String name() {
@@ -55,7 +66,16 @@ public final class ClusterRuntime {
   }
 
   /** Applies a new version of the cluster's config, keeping endpoint counters for endpoints that stay. */
-  void update(ClusterConfig config) {
+  void update(ClusterConfig config) throws TlsContexts.TlsSetupException {
+    TlsContextProvider tls = null;
+    if (config.tls() != null) {
+      List<String> alpn = switch (config.protocol()) {
+        case HTTP1 -> List.of("http/1.1");
+        case HTTP2 -> List.of("h2");
+        case DOWNSTREAM -> List.of("h2", "http/1.1");
+      };
+      tls = tlsContexts.client(config.tls(), alpn);
+    }
     Snapshot old = snapshot;
     Map<SocketAddressConfig, EndpointState> previous = new HashMap<>();
     if (old != null) {
@@ -68,7 +88,7 @@ public final class ClusterRuntime {
       EndpointState prev = previous.get(ec.address());
       endpoints.add(prev != null && prev.config.equals(ec) ? prev : new EndpointState(ec));
     }
-    snapshot = new Snapshot(config, List.copyOf(endpoints));
+    snapshot = new Snapshot(config, List.copyOf(endpoints), tls);
   }
 
   /**
@@ -97,9 +117,9 @@ public final class ClusterRuntime {
     endpoint.totalRequests.increment();
     endpoint.activeRequests.incrementAndGet();
     if (h2) {
-      pool.acquireHttp2(endpoint, config, callback);
+      pool.acquireHttp2(endpoint, config, s.tls(), callback);
     } else {
-      pool.acquireHttp1(endpoint, config, callback);
+      pool.acquireHttp1(endpoint, config, s.tls(), callback);
     }
   }
 
@@ -116,7 +136,7 @@ public final class ClusterRuntime {
     }
     endpoint.totalRequests.increment();
     endpoint.activeRequests.incrementAndGet();
-    EndpointPool.connectHttp1(this, loop, connector, endpoint, s.config(), callback, null);
+    EndpointPool.connectHttp1(this, loop, connector, endpoint, s.config(), s.tls(), callback, null);
   }
 
   /** Picks an endpoint for a raw TCP connection, or null when the cluster has none. */
@@ -127,7 +147,8 @@ public final class ClusterRuntime {
   /** Opens a raw TCP connection to {@code endpoint}; {@code handler} initializes its pipeline. */
   public io.netty.channel.ChannelFuture connectTcp(EventLoop loop, EndpointState endpoint,
       io.netty.channel.ChannelHandler handler) {
-    return connector.connect(this, loop, endpoint, snapshot.config(), handler);
+    Snapshot s = snapshot;
+    return connector.connect(this, loop, endpoint, s.config(), s.tls(), handler);
   }
 
   private PerLoop perLoop(EventLoop loop, Snapshot s) {

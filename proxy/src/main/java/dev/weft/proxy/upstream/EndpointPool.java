@@ -2,6 +2,7 @@ package dev.weft.proxy.upstream;
 
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.http.ProxyError;
+import dev.weft.proxy.tls.TlsContextProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -57,7 +58,7 @@ final class EndpointPool {
 
   // ---- HTTP/1.1
 
-  void acquireHttp1(EndpointState endpoint, ClusterConfig config, LeaseCallback callback) {
+  void acquireHttp1(EndpointState endpoint, ClusterConfig config, TlsContextProvider tls, LeaseCallback callback) {
     Channel ch;
     while ((ch = idleHttp1.pollLast()) != null) {
       if (ch.isActive()) {
@@ -66,15 +67,15 @@ final class EndpointPool {
         return;
       }
     }
-    connectHttp1(cluster, loop, connector, endpoint, config, callback, this);
+    connectHttp1(cluster, loop, connector, endpoint, config, tls, callback, this);
   }
 
   /** Opens an HTTP/1.1 connection; {@code pool} is null for a dedicated (unpooled) connection. */
   static void connectHttp1(ClusterRuntime cluster, EventLoop loop, UpstreamConnector connector,
-      EndpointState endpoint, ClusterConfig config, LeaseCallback callback, EndpointPool pool) {
+      EndpointState endpoint, ClusterConfig config, TlsContextProvider tls, LeaseCallback callback, EndpointPool pool) {
     UpstreamHandler handler = new UpstreamHandler();
     long idleMillis = config.idleTimeout().toMillis();
-    ChannelFuture f = connector.connect(cluster, loop, endpoint, config, new ChannelInitializer<>() {
+    ChannelFuture f = connector.connect(cluster, loop, endpoint, config, tls, new ChannelInitializer<>() {
       @Override
       protected void initChannel(Channel ch) {
         ChannelPipeline p = ch.pipeline();
@@ -130,7 +131,7 @@ final class EndpointPool {
 
   // ---- HTTP/2
 
-  void acquireHttp2(EndpointState endpoint, ClusterConfig config, LeaseCallback callback) {
+  void acquireHttp2(EndpointState endpoint, ClusterConfig config, TlsContextProvider tls, LeaseCallback callback) {
     for (int i = 0; i < http2.size(); i++) {
       Http2Connection c = http2.get(i);
       if (c.canOpenStream()) {
@@ -145,7 +146,7 @@ final class EndpointPool {
     Http2Connection c = new Http2Connection(config);
     c.waiters.add(callback);
     connecting = c;
-    ChannelFuture f = connector.connect(cluster, loop, endpoint, config, new ChannelInitializer<>() {
+    ChannelFuture f = connector.connect(cluster, loop, endpoint, config, tls, new ChannelInitializer<>() {
       @Override
       protected void initChannel(Channel ch) {
         c.init(ch);

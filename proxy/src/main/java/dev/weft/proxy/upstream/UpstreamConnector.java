@@ -13,6 +13,10 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.ssl.SslHandler;
+import dev.weft.proxy.tls.TlsContextProvider;
 
 /** Opens upstream TCP connections on a given event loop, counting connections and bytes per cluster. */
 public final class UpstreamConnector {
@@ -22,16 +26,37 @@ public final class UpstreamConnector {
     this.transport = transport;
   }
 
+  /**
+   * Connects to an endpoint. With TLS, the returned future completes only once the handshake
+   * has verified the server (chain and expected SANs), so a lease never carries a request over
+   * an unverified connection.
+   */
   ChannelFuture connect(ClusterRuntime cluster, EventLoop loop, EndpointState endpoint, ClusterConfig config,
-      ChannelHandler initializer) {
+      TlsContextProvider tls, ChannelHandler initializer) {
     int high = Math.max(config.bufferLimitBytes(), 32 * 1024);
+    ChannelHandler handler = initializer;
+    if (tls != null) {
+      long handshakeMillis = Math.max(1000, config.connectTimeout().toMillis());
+      String sni = config.tls().sni();
+      handler = new ChannelInitializer<Channel>() {
+        @Override
+        protected void initChannel(Channel ch) {
+          SslHandler ssl = sni != null
+              ? tls.current().newHandler(ch.alloc(), sni, endpoint.socketAddress.getPort())
+              : tls.current().newHandler(ch.alloc());
+          ssl.setHandshakeTimeoutMillis(handshakeMillis);
+          ch.pipeline().addLast("tls", ssl);
+          ch.pipeline().addLast(initializer);
+        }
+      };
+    }
     ChannelFuture f = new Bootstrap()
         .group(loop)
         .channel(transport.socketChannel())
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 2, high))
-        .handler(initializer)
+        .handler(handler)
         .connect(endpoint.socketAddress);
     f.addListener((ChannelFuture cf) -> {
       if (cf.isSuccess()) {
@@ -48,7 +73,27 @@ public final class UpstreamConnector {
         endpoint.connectFailures.increment();
       }
     });
-    return f;
+    if (tls == null) {
+      return f;
+    }
+    ChannelPromise ready = f.channel().newPromise();
+    f.addListener((ChannelFuture cf) -> {
+      if (!cf.isSuccess()) {
+        ready.setFailure(cf.cause());
+        return;
+      }
+      cf.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> {
+        if (h.isSuccess()) {
+          ready.setSuccess();
+        } else {
+          cluster.stats.tlsFailures.increment();
+          endpoint.connectFailures.increment();
+          ready.setFailure(h.cause());
+          cf.channel().close();
+        }
+      });
+    });
+    return ready;
   }
 
   /** Counts bytes on an upstream connection into its cluster's counters. */

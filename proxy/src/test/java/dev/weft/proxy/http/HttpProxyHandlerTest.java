@@ -44,7 +44,8 @@ class HttpProxyHandlerTest {
     EmbeddedChannel ch = new EmbeddedChannel();
     ProxyMetrics metrics = new ProxyMetrics();
     ClusterManager clusters = new ClusterManager(new UpstreamConnector(Transport.select(false)),
-        new EventLoopIndex(ch.eventLoop()), metrics);
+        new EventLoopIndex(ch.eventLoop()), metrics,
+        new dev.weft.proxy.tls.TlsContexts(dev.weft.proxy.tls.TlsMaterial.SecretProvider.NONE));
     ch.pipeline().addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
         .setMaxHeaderSize(hcm.maxRequestHeadersBytes()).setMaxInitialLineLength(hcm.maxRequestHeadersBytes())));
     ch.pipeline().addLast(new HttpProxyHandler(new HttpChainContext("http", hcm, clusters, metrics, new DrainState()),
