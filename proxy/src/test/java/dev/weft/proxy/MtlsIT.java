@@ -171,6 +171,59 @@ class MtlsIT {
   }
 
   @Test
+  void aPermissivePortTakesBothMtlsAndPlaintext() throws Exception {
+    TestPki.Identity id = pki.issue("server", "default", "api", Duration.ofHours(1));
+    String hcm = """
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: inbound
+                forward_client_cert_details: SANITIZE_SET
+                set_current_client_cert_details: { uri: true }
+                route_config:
+                  virtual_hosts: [ { name: app, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: app } } ] } ]
+                http_filters:
+                - name: envoy.filters.http.router
+                  typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+        """;
+    String listener = """
+        - name: inbound
+          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+          listener_filters:
+          - name: envoy.filters.listener.tls_inspector
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector }
+          filter_chains:
+          - filter_chain_match: { transport_protocol: tls }
+            transport_socket:
+              name: envoy.transport_sockets.tls
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                require_client_certificate: true
+                common_tls_context:
+                  alpn_protocols: [h2, http/1.1]
+                  tls_certificates: [ { certificate_chain: { filename: "%s" }, private_key: { filename: "%s" } } ]
+                  validation_context: { trusted_ca: { filename: "%s" } }
+            filters:
+        %s
+          - filter_chain_match: { transport_protocol: raw_buffer }
+            filters:
+        %s
+        """.formatted(id.chain(), id.key(), id.root(), hcm, hcm);
+    try (TestSidecar server = TestSidecar.start(Bootstraps.bootstrap(listener,
+            Bootstraps.cluster("app", false, app.port())));
+         TestSidecar client = clientSidecar(pki.issue("client", "default", "web", Duration.ofHours(1)),
+             server.port("inbound"), SERVER_ID, true, "")) {
+      assertThat(get(client, "/mtls").statusCode()).isEqualTo(200);
+      assertThat(app.last().header("x-forwarded-client-cert")).endsWith(";URI=" + CLIENT_ID);
+      HttpResponse<String> plain = HTTP.send(HttpRequest.newBuilder(server.uri("inbound", "/plain"))
+          .header("x-forwarded-client-cert", "URI=forged").build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(plain.statusCode()).isEqualTo(200);
+      assertThat(app.last().uri()).isEqualTo("/plain");
+      assertThat(app.last().header("x-forwarded-client-cert")).as("plaintext has no verified identity").isNull();
+    }
+  }
+
+  @Test
   void plaintextToAStrictPortIsRefused() throws Exception {
     try (TestSidecar server = serverSidecar(pki.issue("server", "default", "api", Duration.ofHours(1)));
          Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port("inbound"))) {
