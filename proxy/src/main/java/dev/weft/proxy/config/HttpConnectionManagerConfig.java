@@ -1,6 +1,7 @@
 package dev.weft.proxy.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -15,6 +16,8 @@ import java.util.Set;
  * @param stripAnyHostPort    ignore the port of Host/:authority when matching virtual hosts
  * @param upgradeTypes        upgrade protocols (lower case, e.g. "websocket") allowed through
  * @param http2               HTTP/2 server settings
+ * @param rbac                RBAC HTTP filters, in order, applied before the router
+ * @param pathNormalization   how request paths are normalized before routing and authorization
  */
 public record HttpConnectionManagerConfig(
     String statPrefix,
@@ -26,10 +29,13 @@ public record HttpConnectionManagerConfig(
     boolean generateRequestId,
     boolean stripAnyHostPort,
     Set<String> upgradeTypes,
-    Http2Settings http2) implements NetworkFilterConfig {
+    Http2Settings http2,
+    List<RbacConfig> rbac,
+    PathNormalization pathNormalization) implements NetworkFilterConfig {
 
   public HttpConnectionManagerConfig {
     upgradeTypes = Set.copyOf(upgradeTypes);
+    rbac = List.copyOf(rbac);
   }
 
   /** Downstream codec selection, as Envoy's {@code codec_type}. */
