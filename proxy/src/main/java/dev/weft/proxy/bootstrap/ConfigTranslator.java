@@ -15,7 +15,11 @@ import dev.weft.proxy.config.Http2Settings;
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.NetworkFilterConfig;
+import dev.weft.proxy.config.PathNormalization;
 import dev.weft.proxy.config.ProxyConfig;
+import dev.weft.proxy.config.RbacConfig;
+import dev.weft.proxy.config.RbacPermission;
+import dev.weft.proxy.config.RbacPrincipal;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
 import dev.weft.proxy.config.RouteMatch;
@@ -36,6 +40,9 @@ import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.config.rbac.v3.Permission;
+import io.envoyproxy.envoy.config.rbac.v3.Policy;
+import io.envoyproxy.envoy.config.rbac.v3.Principal;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
@@ -55,6 +62,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Pure translation from Envoy resources to Weft's config records, with the semantic checks
@@ -69,10 +77,16 @@ public final class ConfigTranslator {
       TcpProxy.getDefaultInstance(),
       Router.getDefaultInstance(),
       HttpInspector.getDefaultInstance(),
+<<<<<<< HEAD
       io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDefaultInstance(),
       HttpProtocolOptions.getDefaultInstance(),
       io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDefaultInstance(),
       io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDefaultInstance());
+=======
+      HttpProtocolOptions.getDefaultInstance(),
+      io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(),
+      io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance());
+>>>>>>> authz
 
   static final String HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
   static final String TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
@@ -80,6 +94,8 @@ public final class ConfigTranslator {
   static final String HTTP_INSPECTOR = "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector";
   static final String TLS_INSPECTOR = "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
   static final String UPSTREAM_HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+  static final String HTTP_RBAC = "envoy.extensions.filters.http.rbac.v3.RBAC";
+  static final String NETWORK_RBAC = "envoy.extensions.filters.network.rbac.v3.RBAC";
 
   private static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
@@ -259,6 +275,7 @@ public final class ConfigTranslator {
       error(path + ".filter_chain_match.transport_protocol", "'" + transport + "' (expected: tls or raw_buffer)");
     }
     FilterChainMatch match = new FilterChainMatch(m.hasDestinationPort() ? m.getDestinationPort().getValue() : 0,
+<<<<<<< HEAD
         Set.copyOf(m.getApplicationProtocolsList()), transport);
     dev.weft.proxy.config.TlsConfig chainTls = fc.hasTransportSocket()
         ? tls.downstream(fc.getTransportSocket(), path + ".transport_socket") : null;
@@ -269,6 +286,24 @@ public final class ConfigTranslator {
     }
     NetworkFilterConfig filter = networkFilter(fc.getFilters(0), path + ".filters[0]", clusters);
     return filter == null ? null : new FilterChainConfig(fc.getName(), match, chainTls, filter);
+=======
+        Set.copyOf(m.getApplicationProtocolsList()));
+    int last = fc.getFiltersCount() - 1;
+    if (last < 0) {
+      error(path + ".filters", "no filters (expected: zero or more envoy.filters.network.rbac, then one of "
+          + "envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy)");
+      return null;
+    }
+    List<RbacConfig> rbac = new ArrayList<>();
+    for (int i = 0; i < last; i++) {
+      RbacConfig r = networkRbac(fc.getFilters(i), path + ".filters[" + i + "]");
+      if (r != null) {
+        rbac.add(r);
+      }
+    }
+    NetworkFilterConfig filter = networkFilter(fc.getFilters(last), path + ".filters[" + last + "]", clusters);
+    return filter == null ? null : new FilterChainConfig(fc.getName(), match, filter, rbac);
+>>>>>>> authz
   }
 
   private NetworkFilterConfig networkFilter(Filter f, String path, Map<String, ClusterConfig> clusters) {
@@ -312,15 +347,26 @@ public final class ConfigTranslator {
     if (h.getHttpFiltersCount() == 0) {
       error(path + ".http_filters", "the router filter (envoy.filters.http.router) is required");
     }
+    List<RbacConfig> rbacFilters = new ArrayList<>();
     for (int i = 0; i < h.getHttpFiltersCount(); i++) {
       HttpFilter f = h.getHttpFilters(i);
+      String fp = path + ".http_filters[" + i + "]";
       boolean router = ROUTER.equals(typeName(f.getTypedConfig()))
           || !f.hasTypedConfig() && f.getName().equals("envoy.filters.http.router");
-      if (!router) {
-        error(path + ".http_filters[" + i + "]", "HTTP filter '" + f.getName()
-            + "' is not supported (supported: envoy.filters.http.router)");
-      } else if (i != h.getHttpFiltersCount() - 1) {
-        error(path + ".http_filters[" + i + "]", "the router must be the last HTTP filter");
+      boolean last = i == h.getHttpFiltersCount() - 1;
+      if (HTTP_RBAC.equals(typeName(f.getTypedConfig()))) {
+        RbacConfig r = httpRbac(f, fp);
+        if (r != null) {
+          rbacFilters.add(r);
+        }
+        if (last) {
+          error(fp, "the router (envoy.filters.http.router) must be the last HTTP filter");
+        }
+      } else if (!router) {
+        error(fp, "HTTP filter '" + f.getName()
+            + "' is not supported (supported: envoy.filters.http.rbac, envoy.filters.http.router)");
+      } else if (!last) {
+        error(fp, "the router must be the last HTTP filter");
       }
     }
     RouteTable routes = routeTable(h.getRouteConfig(), path + ".route_config", clusters);
@@ -358,8 +404,13 @@ public final class ConfigTranslator {
         common.hasIdleTimeout() ? duration(common.getIdleTimeout()) : DEFAULT_DOWNSTREAM_IDLE,
         !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
         h.getStripAnyHostPort(), upgrades,
+<<<<<<< HEAD
         http2(h.getHttp2ProtocolOptions(), path + ".http2_protocol_options"), xfcc,
         h.getSetCurrentClientCertDetails().getUri());
+=======
+        http2(h.getHttp2ProtocolOptions(), path + ".http2_protocol_options"),
+        rbacFilters, pathNormalization(h, path));
+>>>>>>> authz
   }
 
   private Http2Settings http2(Http2ProtocolOptions o, String path) {
@@ -380,6 +431,229 @@ public final class ConfigTranslator {
       error(path + ".initial_connection_window_size", conn + " (expected: 65535 to 2147483647)");
     }
     return new Http2Settings(streams, stream, conn);
+  }
+
+  // ---- path normalization and RBAC
+
+  private PathNormalization pathNormalization(HttpConnectionManager h, String path) {
+    PathNormalization.EscapedSlashes escaped = switch (h.getPathWithEscapedSlashesAction()) {
+      case IMPLEMENTATION_SPECIFIC_DEFAULT, KEEP_UNCHANGED -> PathNormalization.EscapedSlashes.KEEP_UNCHANGED;
+      case REJECT_REQUEST -> PathNormalization.EscapedSlashes.REJECT_REQUEST;
+      case UNESCAPE_AND_FORWARD -> PathNormalization.EscapedSlashes.UNESCAPE_AND_FORWARD;
+      default -> {
+        error(path + ".path_with_escaped_slashes_action", h.getPathWithEscapedSlashesAction()
+            + " (expected: KEEP_UNCHANGED, REJECT_REQUEST or UNESCAPE_AND_FORWARD)");
+        yield PathNormalization.EscapedSlashes.KEEP_UNCHANGED;
+      }
+    };
+    return new PathNormalization(h.hasNormalizePath() && h.getNormalizePath().getValue(), h.getMergeSlashes(),
+        escaped);
+  }
+
+  /** An {@code envoy.filters.http.rbac} filter; null when it has no {@code rules} (no enforcement, as Envoy). */
+  private RbacConfig httpRbac(HttpFilter f, String path) {
+    var config = unpack(f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.class, path);
+    if (!config.hasRules()) {
+      return null;
+    }
+    String name = !config.getRulesStatPrefix().isEmpty() ? config.getRulesStatPrefix()
+        : f.getName().isEmpty() ? "envoy.filters.http.rbac" : f.getName();
+    return rbac(config.getRules(), path + ".typed_config.rules", true, name);
+  }
+
+  /** An {@code envoy.filters.network.rbac} filter before a chain's terminal filter. */
+  private RbacConfig networkRbac(Filter f, String path) {
+    if (!NETWORK_RBAC.equals(typeName(f.getTypedConfig()))) {
+      error(path + ".typed_config", "network filter '" + f.getName() + "' before the last filter (expected: "
+          + "typed_config of type " + NETWORK_RBAC + "; only RBAC filters may precede the terminal filter)");
+      return null;
+    }
+    var config = unpack(f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.class, path);
+    if (config.getStatPrefix().isEmpty()) {
+      error(path + ".typed_config.stat_prefix", "a stat_prefix is required");
+    }
+    return config.hasRules() ? rbac(config.getRules(), path + ".typed_config.rules", false, config.getStatPrefix())
+        : null;
+  }
+
+  private RbacConfig rbac(io.envoyproxy.envoy.config.rbac.v3.RBAC rules, String path, boolean http, String name) {
+    RbacConfig.Action action = switch (rules.getAction()) {
+      case ALLOW -> RbacConfig.Action.ALLOW;
+      case DENY -> RbacConfig.Action.DENY;
+      default -> {
+        error(path + ".action", rules.getAction() + " (expected: ALLOW or DENY)");
+        yield null;
+      }
+    };
+    List<RbacConfig.Policy> policies = new ArrayList<>();
+    // A proto map has no order: evaluate policies by name, so the matching policy is deterministic.
+    for (Map.Entry<String, Policy> e : new TreeMap<>(rules.getPoliciesMap()).entrySet()) {
+      String pp = path + ".policies[" + e.getKey() + "]";
+      Policy p = e.getValue();
+      if (p.getPermissionsCount() == 0) {
+        error(pp + ".permissions", "a policy needs at least one permission");
+      }
+      if (p.getPrincipalsCount() == 0) {
+        error(pp + ".principals", "a policy needs at least one principal");
+      }
+      policies.add(new RbacConfig.Policy(e.getKey(),
+          permissions(p.getPermissionsList(), pp + ".permissions", http),
+          principals(p.getPrincipalsList(), pp + ".principals", http)));
+    }
+    return action == null ? null : new RbacConfig(name, action, policies);
+  }
+
+  private List<RbacPermission> permissions(List<Permission> list, String path, boolean http) {
+    List<RbacPermission> out = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      RbacPermission p = permission(list.get(i), path + "[" + i + "]", http);
+      if (p != null) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  private List<RbacPermission> permissionSet(Permission.Set set, String path, boolean http) {
+    if (set.getRulesCount() == 0) {
+      error(path + ".rules", "at least one rule is required");
+    }
+    return permissions(set.getRulesList(), path + ".rules", http);
+  }
+
+  private RbacPermission permission(Permission p, String path, boolean http) {
+    return switch (p.getRuleCase()) {
+      case ANY -> {
+        if (!p.getAny()) {
+          error(path + ".any", "false (expected: true)");
+        }
+        yield new RbacPermission.Any();
+      }
+      case AND_RULES -> new RbacPermission.And(permissionSet(p.getAndRules(), path + ".and_rules", http));
+      case OR_RULES -> new RbacPermission.Or(permissionSet(p.getOrRules(), path + ".or_rules", http));
+      case NOT_RULE -> {
+        RbacPermission inner = permission(p.getNotRule(), path + ".not_rule", http);
+        yield inner == null ? null : new RbacPermission.Not(inner);
+      }
+      case HEADER -> {
+        HeaderMatcher m = httpOnly(http, path + ".header") ? headerMatcher(p.getHeader(), path + ".header") : null;
+        yield m == null ? null : new RbacPermission.Header(m);
+      }
+      case URL_PATH -> {
+        if (!httpOnly(http, path + ".url_path")) {
+          yield null;
+        }
+        if (!p.getUrlPath().hasPath()) {
+          error(path + ".url_path.path", "a path matcher is required");
+          yield null;
+        }
+        dev.weft.proxy.config.StringMatcher m = stringMatch(p.getUrlPath().getPath(), path + ".url_path.path");
+        yield m == null ? null : new RbacPermission.UrlPath(m);
+      }
+      case DESTINATION_PORT -> {
+        int port = p.getDestinationPort();
+        if (port < 1 || port > 65535) {
+          error(path + ".destination_port", port + " (expected: 1 to 65535)");
+        }
+        yield new RbacPermission.DestinationPort(port);
+      }
+      default -> {
+        error(path, "a rule is required: any, and_rules, or_rules, not_rule, header, url_path or destination_port");
+        yield null;
+      }
+    };
+  }
+
+  private List<RbacPrincipal> principals(List<Principal> list, String path, boolean http) {
+    List<RbacPrincipal> out = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      RbacPrincipal p = principal(list.get(i), path + "[" + i + "]", http);
+      if (p != null) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  private List<RbacPrincipal> principalSet(Principal.Set set, String path, boolean http) {
+    if (set.getIdsCount() == 0) {
+      error(path + ".ids", "at least one id is required");
+    }
+    return principals(set.getIdsList(), path + ".ids", http);
+  }
+
+  private RbacPrincipal principal(Principal p, String path, boolean http) {
+    return switch (p.getIdentifierCase()) {
+      case ANY -> {
+        if (!p.getAny()) {
+          error(path + ".any", "false (expected: true)");
+        }
+        yield new RbacPrincipal.Any();
+      }
+      case AND_IDS -> new RbacPrincipal.And(principalSet(p.getAndIds(), path + ".and_ids", http));
+      case OR_IDS -> new RbacPrincipal.Or(principalSet(p.getOrIds(), path + ".or_ids", http));
+      case NOT_ID -> {
+        RbacPrincipal inner = principal(p.getNotId(), path + ".not_id", http);
+        yield inner == null ? null : new RbacPrincipal.Not(inner);
+      }
+      case AUTHENTICATED -> {
+        var a = p.getAuthenticated();
+        if (!a.hasPrincipalName()) {
+          yield new RbacPrincipal.Authenticated(null);
+        }
+        dev.weft.proxy.config.StringMatcher m =
+            stringMatch(a.getPrincipalName(), path + ".authenticated.principal_name");
+        yield m == null ? null : new RbacPrincipal.Authenticated(m);
+      }
+      case HEADER -> {
+        HeaderMatcher m = httpOnly(http, path + ".header") ? headerMatcher(p.getHeader(), path + ".header") : null;
+        yield m == null ? null : new RbacPrincipal.Header(m);
+      }
+      default -> {
+        error(path, "an identifier is required: any, and_ids, or_ids, not_id, authenticated or header");
+        yield null;
+      }
+    };
+  }
+
+  /** Whether an HTTP-only rule is allowed here; adds an error in a network RBAC filter. */
+  private boolean httpOnly(boolean http, String path) {
+    if (!http) {
+      error(path, "only available in the HTTP RBAC filter (envoy.filters.http.rbac); a network RBAC filter "
+          + "sees no request");
+    }
+    return http;
+  }
+
+  private dev.weft.proxy.config.StringMatcher stringMatch(StringMatcher s, String path) {
+    boolean ic = s.getIgnoreCase();
+    return switch (s.getMatchPatternCase()) {
+      case EXACT -> dev.weft.proxy.config.StringMatcher.exact(s.getExact(), ic);
+      case PREFIX -> nonEmpty(s.getPrefix(), path + ".prefix")
+          ? dev.weft.proxy.config.StringMatcher.prefix(s.getPrefix(), ic) : null;
+      case SUFFIX -> nonEmpty(s.getSuffix(), path + ".suffix")
+          ? dev.weft.proxy.config.StringMatcher.suffix(s.getSuffix(), ic) : null;
+      case CONTAINS -> nonEmpty(s.getContains(), path + ".contains")
+          ? dev.weft.proxy.config.StringMatcher.contains(s.getContains(), ic) : null;
+      case SAFE_REGEX -> {
+        if (ic) {
+          error(path + ".ignore_case", "ignore_case has no effect on safe_regex (use (?i) in the pattern)");
+        }
+        Pattern p = regex(s.getSafeRegex().getRegex(), path + ".safe_regex.regex");
+        yield p == null ? null : dev.weft.proxy.config.StringMatcher.regex(p);
+      }
+      default -> {
+        error(path, "a match pattern is required: exact, prefix, suffix, contains or safe_regex");
+        yield null;
+      }
+    };
+  }
+
+  private boolean nonEmpty(String v, String path) {
+    if (v.isEmpty()) {
+      error(path, "'' (expected: a non-empty string)");
+    }
+    return !v.isEmpty();
   }
 
   // ---- routes

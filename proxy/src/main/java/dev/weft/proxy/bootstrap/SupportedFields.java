@@ -82,14 +82,32 @@ public final class SupportedFields {
           Set.of("codec_type", "stat_prefix", "route_config", "http_filters", "common_http_protocol_options",
               "max_request_headers_kb", "http2_protocol_options", "generate_request_id",
               "preserve_external_request_id", "strip_any_host_port", "upgrade_configs",
+<<<<<<< HEAD
               "forward_client_cert_details", "set_current_client_cert_details")),
       Map.entry("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
           + ".SetCurrentClientCertDetails", Set.of("uri")),
+=======
+              "normalize_path", "merge_slashes", "path_with_escaped_slashes_action")),
+>>>>>>> authz
       Map.entry("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig",
           Set.of("upgrade_type", "enabled")),
       Map.entry("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
           Set.of("name", "typed_config")),
       Map.entry("envoy.extensions.filters.http.router.v3.Router", Set.of()),
+
+      // RBAC: the HTTP and network filters, and the rule subset Weft evaluates.
+      Map.entry("envoy.extensions.filters.http.rbac.v3.RBAC", Set.of("rules", "rules_stat_prefix")),
+      Map.entry("envoy.extensions.filters.network.rbac.v3.RBAC", Set.of("rules", "stat_prefix")),
+      Map.entry("envoy.config.rbac.v3.RBAC", Set.of("action", "policies")),
+      Map.entry("envoy.config.rbac.v3.Policy", Set.of("permissions", "principals")),
+      Map.entry("envoy.config.rbac.v3.Permission", Set.of("any", "and_rules", "or_rules", "not_rule", "header",
+          "url_path", "destination_port")),
+      Map.entry("envoy.config.rbac.v3.Permission.Set", Set.of("rules")),
+      Map.entry("envoy.config.rbac.v3.Principal", Set.of("any", "and_ids", "or_ids", "not_id", "authenticated",
+          "header")),
+      Map.entry("envoy.config.rbac.v3.Principal.Set", Set.of("ids")),
+      Map.entry("envoy.config.rbac.v3.Principal.Authenticated", Set.of("principal_name")),
+      Map.entry("envoy.type.matcher.v3.PathMatcher", Set.of("path")),
       Map.entry("envoy.config.core.v3.HttpProtocolOptions", Set.of("idle_timeout", "max_headers_count",
           "max_requests_per_connection")),
       Map.entry("envoy.config.core.v3.Http1ProtocolOptions", Set.of()),

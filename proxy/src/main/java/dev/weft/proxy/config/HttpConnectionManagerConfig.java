@@ -1,6 +1,7 @@
 package dev.weft.proxy.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -18,6 +19,8 @@ import java.util.Set;
  * @param forwardClientCert   what to do with {@code x-forwarded-client-cert} (Envoy's
  *                            {@code forward_client_cert_details})
  * @param setClientCertUri    add the peer's URI SAN to the header we set
+ * @param rbac                RBAC HTTP filters, in order, applied before the router
+ * @param pathNormalization   how request paths are normalized before routing and authorization
  */
 public record HttpConnectionManagerConfig(
     String statPrefix,
@@ -31,10 +34,13 @@ public record HttpConnectionManagerConfig(
     Set<String> upgradeTypes,
     Http2Settings http2,
     ForwardClientCert forwardClientCert,
-    boolean setClientCertUri) implements NetworkFilterConfig {
+    boolean setClientCertUri,
+    List<RbacConfig> rbac,
+    PathNormalization pathNormalization) implements NetworkFilterConfig {
 
   public HttpConnectionManagerConfig {
     upgradeTypes = Set.copyOf(upgradeTypes);
+    rbac = List.copyOf(rbac);
   }
 
   /** Envoy's {@code ForwardClientCertDetails}. */

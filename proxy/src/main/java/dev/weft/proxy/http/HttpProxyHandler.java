@@ -1,11 +1,13 @@
 package dev.weft.proxy.http;
 
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
+import dev.weft.proxy.config.RbacConfig;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
 import dev.weft.proxy.config.RouteMatch;
 import dev.weft.proxy.config.RouteTable;
 import dev.weft.proxy.config.VirtualHost;
+import dev.weft.proxy.rbac.HttpRbacRequest;
 import dev.weft.proxy.route.Router;
 import dev.weft.proxy.tcp.TcpRelay;
 import dev.weft.proxy.tls.PeerIdentity;
@@ -261,9 +263,21 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       }
     }
 
+    // Normalize, then authorize, then route: all three see the path the upstream will receive.
+    if (!(PathNormalizer.normalize(req.uri(), config.pathNormalization())
+        instanceof PathNormalizer.Normalized normalized)) {
+      rejectRequest(ProxyError.INVALID_PATH);
+      return;
+    }
+    req.setUri(normalized.uri());
+    String path = normalized.path();
+    if (!config.rbac().isEmpty() && denied(new HttpRbacRequest(req, path, ctx.channel()))) {
+      rejectRequest(ProxyError.RBAC_ACCESS_DENIED);
+      return;
+    }
+
     table = config.routes();
     virtualHost = table.findVirtualHost(h.get(HttpHeaderNames.HOST), config.stripAnyHostPort());
-    String path = Router.path(req.uri());
     route = virtualHost == null ? null : Router.match(virtualHost, req, path, grpc);
     if (route == null) {
       rejectRequest(ProxyError.ROUTE_NOT_FOUND);
@@ -292,6 +306,16 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     } else {
       cluster.acquire(ctx.channel().eventLoop(), http2, this);
     }
+  }
+
+  /** Runs the RBAC HTTP filters in order; the first that denies counts the denial. */
+  private boolean denied(HttpRbacRequest r) {
+    RbacConfig denying = RbacConfig.firstDenying(config.rbac(), r);
+    if (denying == null) {
+      return false;
+    }
+    chain.metrics().rbacDenied(chain.listener(), denying.name());
+    return true;
   }
 
   private static boolean isGrpc(HttpHeaders h) {

@@ -7,6 +7,8 @@ package dev.weft.proxy.http;
  */
 public enum ProxyError {
   BAD_REQUEST(400, 13, "bad_request", "bad request"),
+  INVALID_PATH(400, 13, "invalid_path", "invalid request path"),
+  RBAC_ACCESS_DENIED(403, 7, "rbac_access_denied", "RBAC: access denied"),
   HEADERS_TOO_LARGE(431, 13, "headers_too_large", "request headers too large"),
   URI_TOO_LONG(414, 13, "uri_too_long", "request URI too long"),
   ROUTE_NOT_FOUND(404, 12, "route_not_found", "no route"),

@@ -9,6 +9,7 @@ import dev.weft.proxy.http.DrainState;
 import dev.weft.proxy.http.HttpChainContext;
 import dev.weft.proxy.http.HttpProxyHandler;
 import dev.weft.proxy.metrics.ProxyMetrics;
+import dev.weft.proxy.rbac.NetworkRbacHandler;
 import dev.weft.proxy.tcp.TcpProxyHandler;
 import dev.weft.proxy.tls.TlsContextProvider;
 import dev.weft.proxy.tls.TlsContexts;
@@ -154,6 +155,9 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
   private void installFilter(Channel ch, FilterChainConfig chain, String protocol, boolean afterTls) {
     NetworkFilterConfig filter = chain.filter();
     ChannelPipeline p = ch.pipeline();
+    if (!chain.networkRbac().isEmpty()) {
+      p.addLast("rbac", new NetworkRbacHandler(chain.networkRbac(), metrics, listener.name()));
+    }
     switch (filter) {
       case TcpProxyConfig tcp -> {
         if (!tcp.idleTimeout().isZero()) {

@@ -32,6 +32,7 @@ public final class ProxyMetrics {
   private final ConcurrentHashMap<String, ListenerStats> listeners = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ClusterStats> clusters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> localReplies = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> rbacDenials = new ConcurrentHashMap<>();
 
   public PrometheusMeterRegistry registry() {
     return registry;
@@ -54,6 +55,16 @@ public final class ProxyMetrics {
     localReplies.computeIfAbsent(listener + '\0' + reason, k -> Counter.builder("weft.http.local.replies")
         .description("Responses the proxy generated itself, by reason")
         .tag("listener", listener).tag("reason", reason).register(registry)).increment();
+  }
+
+  /**
+   * Counts a request or connection denied by an RBAC filter, by listener and filter (its stat
+   * prefix, or its name for HTTP). Denied HTTP requests are also counted as local replies.
+   */
+  public void rbacDenied(String listener, String filter) {
+    rbacDenials.computeIfAbsent(listener + '\0' + filter, k -> Counter.builder("weft.rbac.denied")
+        .description("Requests and connections denied by RBAC filters")
+        .tag("listener", listener).tag("filter", filter).register(registry)).increment();
   }
 
   /** Per-listener connection and byte counters. */

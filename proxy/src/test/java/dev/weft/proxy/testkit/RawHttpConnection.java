@@ -50,6 +50,13 @@ public final class RawHttpConnection implements AutoCloseable {
     }
   }
 
+  /** Uses a socket the caller connected (e.g. from a chosen source port); sets the read timeout. */
+  public static RawHttpConnection over(Socket connected) throws IOException {
+    connected.setSoTimeout(READ_TIMEOUT_MILLIS);
+    connected.setTcpNoDelay(true);
+    return new RawHttpConnection(connected);
+  }
+
   /** Writes bytes as they are (ISO-8859-1), in one write call. */
   public RawHttpConnection write(String raw) throws IOException {
     return write(raw.getBytes(StandardCharsets.ISO_8859_1));
