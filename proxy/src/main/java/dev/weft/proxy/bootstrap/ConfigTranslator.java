@@ -77,16 +77,12 @@ public final class ConfigTranslator {
       TcpProxy.getDefaultInstance(),
       Router.getDefaultInstance(),
       HttpInspector.getDefaultInstance(),
-<<<<<<< HEAD
       io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDefaultInstance(),
       HttpProtocolOptions.getDefaultInstance(),
       io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDefaultInstance(),
-      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDefaultInstance());
-=======
-      HttpProtocolOptions.getDefaultInstance(),
+      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDefaultInstance(),
       io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(),
       io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance());
->>>>>>> authz
 
   static final String HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
   static final String TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
@@ -275,19 +271,9 @@ public final class ConfigTranslator {
       error(path + ".filter_chain_match.transport_protocol", "'" + transport + "' (expected: tls or raw_buffer)");
     }
     FilterChainMatch match = new FilterChainMatch(m.hasDestinationPort() ? m.getDestinationPort().getValue() : 0,
-<<<<<<< HEAD
         Set.copyOf(m.getApplicationProtocolsList()), transport);
     dev.weft.proxy.config.TlsConfig chainTls = fc.hasTransportSocket()
         ? tls.downstream(fc.getTransportSocket(), path + ".transport_socket") : null;
-    if (fc.getFiltersCount() != 1) {
-      error(path + ".filters", fc.getFiltersCount() + " filters (expected: exactly one network filter, "
-          + "envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy)");
-      return null;
-    }
-    NetworkFilterConfig filter = networkFilter(fc.getFilters(0), path + ".filters[0]", clusters);
-    return filter == null ? null : new FilterChainConfig(fc.getName(), match, chainTls, filter);
-=======
-        Set.copyOf(m.getApplicationProtocolsList()));
     int last = fc.getFiltersCount() - 1;
     if (last < 0) {
       error(path + ".filters", "no filters (expected: zero or more envoy.filters.network.rbac, then one of "
@@ -302,8 +288,7 @@ public final class ConfigTranslator {
       }
     }
     NetworkFilterConfig filter = networkFilter(fc.getFilters(last), path + ".filters[" + last + "]", clusters);
-    return filter == null ? null : new FilterChainConfig(fc.getName(), match, filter, rbac);
->>>>>>> authz
+    return filter == null ? null : new FilterChainConfig(fc.getName(), match, chainTls, filter, rbac);
   }
 
   private NetworkFilterConfig networkFilter(Filter f, String path, Map<String, ClusterConfig> clusters) {
@@ -404,13 +389,8 @@ public final class ConfigTranslator {
         common.hasIdleTimeout() ? duration(common.getIdleTimeout()) : DEFAULT_DOWNSTREAM_IDLE,
         !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
         h.getStripAnyHostPort(), upgrades,
-<<<<<<< HEAD
         http2(h.getHttp2ProtocolOptions(), path + ".http2_protocol_options"), xfcc,
-        h.getSetCurrentClientCertDetails().getUri());
-=======
-        http2(h.getHttp2ProtocolOptions(), path + ".http2_protocol_options"),
-        rbacFilters, pathNormalization(h, path));
->>>>>>> authz
+        h.getSetCurrentClientCertDetails().getUri(), rbacFilters, pathNormalization(h, path));
   }
 
   private Http2Settings http2(Http2ProtocolOptions o, String path) {

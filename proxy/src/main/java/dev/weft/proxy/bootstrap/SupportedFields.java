@@ -82,13 +82,10 @@ public final class SupportedFields {
           Set.of("codec_type", "stat_prefix", "route_config", "http_filters", "common_http_protocol_options",
               "max_request_headers_kb", "http2_protocol_options", "generate_request_id",
               "preserve_external_request_id", "strip_any_host_port", "upgrade_configs",
-<<<<<<< HEAD
-              "forward_client_cert_details", "set_current_client_cert_details")),
+              "forward_client_cert_details", "set_current_client_cert_details",
+              "normalize_path", "merge_slashes", "path_with_escaped_slashes_action")),
       Map.entry("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
           + ".SetCurrentClientCertDetails", Set.of("uri")),
-=======
-              "normalize_path", "merge_slashes", "path_with_escaped_slashes_action")),
->>>>>>> authz
       Map.entry("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig",
           Set.of("upgrade_type", "enabled")),
       Map.entry("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",

@@ -155,7 +155,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
   private void installFilter(Channel ch, FilterChainConfig chain, String protocol, boolean afterTls) {
     NetworkFilterConfig filter = chain.filter();
     ChannelPipeline p = ch.pipeline();
-    if (!chain.networkRbac().isEmpty()) {
+    if (!chain.networkRbac().isEmpty() && p.get("rbac") == null) {
       p.addLast("rbac", new NetworkRbacHandler(chain.networkRbac(), metrics, listener.name()));
     }
     switch (filter) {

@@ -1,6 +1,8 @@
 package dev.weft.proxy.testkit;
 
 import dev.weft.proxy.Transport;
+import dev.weft.proxy.tls.TlsContexts;
+import dev.weft.proxy.tls.TlsMaterial;
 import dev.weft.proxy.bootstrap.BootstrapLoader;
 import dev.weft.proxy.bootstrap.ConfigException;
 import dev.weft.proxy.config.ListenerConfig;
@@ -44,16 +46,18 @@ public final class PrincipalSidecar implements AutoCloseable {
   private final Map<Integer, String> principals = new ConcurrentHashMap<>();
   private final Map<String, Channel> listeners = new HashMap<>();
 
-  private PrincipalSidecar(ProxyConfig config) throws InterruptedException {
+  private final TlsContexts tls = new TlsContexts(TlsMaterial.SecretProvider.NONE);
+
+  private PrincipalSidecar(ProxyConfig config) throws InterruptedException, TlsContexts.TlsSetupException {
     Transport transport = Transport.select(true);
     workers = transport.newGroup(2, "weft-test-worker");
     ClusterManager clusters = new ClusterManager(new UpstreamConnector(transport), new EventLoopIndex(workers),
-        metrics);
+        metrics, tls);
     clusters.apply(config.clusters());
     DrainState drain = new DrainState();
     for (ListenerConfig l : config.listeners()) {
       ListenerInitializer pipeline = new ListenerInitializer(l, clusters, metrics, connections, drain,
-          Duration.ofSeconds(2));
+          Duration.ofSeconds(2), tls);
       Channel ch = new ServerBootstrap()
           .group(workers)
           .channel(transport.serverChannel())
@@ -75,7 +79,8 @@ public final class PrincipalSidecar implements AutoCloseable {
     }
   }
 
-  public static PrincipalSidecar start(String yaml) throws ConfigException, InterruptedException {
+  public static PrincipalSidecar start(String yaml)
+      throws ConfigException, InterruptedException, TlsContexts.TlsSetupException {
     return new PrincipalSidecar(BootstrapLoader.parse(yaml, "test.yaml").config());
   }
 
@@ -117,5 +122,6 @@ public final class PrincipalSidecar implements AutoCloseable {
     listeners.values().forEach(Channel::close);
     connections.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    tls.close();
   }
 }
