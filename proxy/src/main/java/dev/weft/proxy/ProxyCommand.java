@@ -46,6 +46,29 @@ public final class ProxyCommand implements Callable<Integer> {
       description = "TLS implementation: auto (OpenSSL/BoringSSL when available), openssl or jdk.")
   String tlsProvider;
 
+  @Option(names = "--identity", paramLabel = "SPIFFE_ID",
+      description = "This workload's SPIFFE ID; with --ca-address the sidecar gets its certificate from the CA "
+          + "and serves it as the TLS secret 'default' (and the CA's roots as 'ROOTCA').")
+  String identity;
+
+  @Option(names = "--ca-address", paramLabel = "HOST:PORT", description = "The Weft CA service (gRPC over TLS).")
+  String caAddress;
+
+  @Option(names = "--ca-root", paramLabel = "FILE", description = "PEM roots that the CA's certificate chains to.")
+  Path caRoot;
+
+  @Option(names = "--ca-token", paramLabel = "FILE",
+      description = "Bearer token file presented to the CA (read on every request).")
+  Path caToken;
+
+  @Option(names = "--ca-server-id", paramLabel = "SPIFFE_ID",
+      description = "The CA's expected SPIFFE ID (default: spiffe://<trust domain>/ns/weft-system/sa/weft-control-plane).")
+  String caServerId;
+
+  @Option(names = "--certificate-ttl", defaultValue = "24h", converter = DurationConverter.class,
+      description = "Requested workload certificate lifetime (default: ${DEFAULT-VALUE}).")
+  Duration certificateTtl;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -83,10 +106,19 @@ public final class ProxyCommand implements Callable<Integer> {
     if (!tlsProvider.equals("auto")) {
       System.setProperty("weft.tls.provider", tlsProvider);
     }
+    dev.weft.proxy.tls.TlsMaterial.SecretProvider secrets = dev.weft.proxy.tls.TlsMaterial.SecretProvider.NONE;
+    if (identity != null || caAddress != null) {
+      try {
+        secrets = WorkloadIdentitySetup.start(identity, caAddress, caRoot, caToken, caServerId, certificateTtl, err);
+      } catch (IllegalArgumentException e) {
+        err.println("weft proxy: " + e.getMessage());
+        return 2;
+      }
+    }
     Sidecar sidecar;
     try {
       sidecar = Sidecar.start(loaded.config(), loaded.bootstrap(),
-          new Sidecar.Options(concurrency, preferNative, drainTimeout));
+          new Sidecar.Options(concurrency, preferNative, drainTimeout), secrets);
     } catch (IllegalArgumentException e) {
       err.println(bootstrap + ": " + e.getMessage());
       return 1;
