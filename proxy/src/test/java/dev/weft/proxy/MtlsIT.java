@@ -71,6 +71,11 @@ class MtlsIT {
 
   /** The server-side sidecar: listener "inbound" terminating mTLS, routing to the app. */
   private TestSidecar serverSidecar(TestPki.Identity id) throws Exception {
+    return serverSidecar(id, "");
+  }
+
+  /** @param httpFilters HTTP filters (YAML list items) placed before the router */
+  private TestSidecar serverSidecar(TestPki.Identity id, String httpFilters) throws Exception {
     String listener = """
         - name: inbound
           address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
@@ -100,9 +105,11 @@ class MtlsIT {
                 route_config:
                   virtual_hosts: [ { name: app, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: app } } ] } ]
                 http_filters:
+        %s
                 - name: envoy.filters.http.router
                   typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-        """.formatted(id.chain(), id.key(), id.root());
+        """.formatted(id.chain(), id.key(), id.root(), httpFilters.isBlank() ? "" : httpFilters.stripTrailing()
+        .lines().map(l -> "        " + l).collect(java.util.stream.Collectors.joining("\n")));
     return TestSidecar.start(Bootstraps.bootstrap(listener, Bootstraps.cluster("app", false, app.port())));
   }
 
@@ -167,6 +174,32 @@ class MtlsIT {
       assertThat(server.sidecar().metrics().listener("inbound").totalConnections.count())
           .as("requests share one multiplexed mTLS connection").isEqualTo(1.0);
       assertThat(server.sidecar().tls().provider().name()).isEqualToIgnoringCase(provider);
+    }
+  }
+
+  @Test
+  void authorizationSeesThePeerIdentityFromTheHandshake() throws Exception {
+    String rbac = """
+        - name: envoy.filters.http.rbac
+          typed_config:
+            "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
+            rules:
+              action: ALLOW
+              policies:
+                web-only:
+                  permissions: [ { any: true } ]
+                  principals: [ { authenticated: { principal_name: { exact: "spiffe://cluster.local/ns/default/sa/web" } } } ]
+        """;
+    try (TestSidecar server = serverSidecar(pki.issue("server", "default", "api", Duration.ofHours(1)), rbac);
+         TestSidecar web = clientSidecar(pki.issue("web", "default", "web", Duration.ofHours(1)),
+             server.port("inbound"), SERVER_ID, true, "");
+         TestSidecar batch = clientSidecar(pki.issue("batch", "default", "batch", Duration.ofHours(1)),
+             server.port("inbound"), SERVER_ID, true, "")) {
+      assertThat(get(web, "/orders").statusCode()).isEqualTo(200);
+      HttpResponse<String> denied = get(batch, "/orders");
+      assertThat(denied.statusCode()).isEqualTo(403);
+      assertThat(denied.headers().firstValue("x-weft-error")).hasValue("rbac_access_denied");
+      assertThat(app.requests()).isEqualTo(1);
     }
   }
 

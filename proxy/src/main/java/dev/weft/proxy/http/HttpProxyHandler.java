@@ -107,6 +107,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private UpstreamLease lease;
   private ScheduledFuture<?> timeout;
   private ArrayDeque<Object> pipelined;
+  /** The write that completes the current response (HTTP/2 resets the stream after it). */
+  private io.netty.channel.ChannelFuture lastWrite;
   /** A 101 from upstream, held until the codec's end-of-message that follows it. */
   private HttpResponse switchingResponse;
 
@@ -572,11 +574,14 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       prepareResponse(resp);
     }
     boolean last = msg instanceof LastHttpContent;
-    ctx.write(msg, ctx.voidPromise());
     if (last) {
+      lastWrite = ctx.write(msg);
       finishExchange();
-    } else if (!ctx.channel().isWritable() && lease != null) {
-      lease.channel().config().setAutoRead(false);
+    } else {
+      ctx.write(msg, ctx.voidPromise());
+      if (!ctx.channel().isWritable() && lease != null) {
+        lease.channel().config().setAutoRead(false);
+      }
     }
   }
 
@@ -713,7 +718,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (status != error.status() && !grpc) {
       r.setStatus(HttpResponseStatus.valueOf(status));
     }
-    ctx.writeAndFlush(r, ctx.voidPromise());
+    lastWrite = ctx.writeAndFlush(r);
     if (requestComplete || close || http2) {
       endExchange();
     }
@@ -737,7 +742,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (head) {
       r.content().clear();
     }
-    ctx.writeAndFlush(r, ctx.voidPromise());
+    lastWrite = ctx.writeAndFlush(r);
     if (requestComplete || closeAfterResponse || http2) {
       endExchange();
     }
@@ -758,10 +763,19 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (http2) {
       ctx.flush();
       if (!complete) {
-        ctx.close(); // resets the rest of the request stream
+        // Reset the rest of the request stream, but only once the response is written: DATA
+        // still queued behind flow control would be dropped by an earlier reset.
+        io.netty.channel.ChannelFuture written = lastWrite;
+        if (written != null && !written.isDone()) {
+          written.addListener(ChannelFutureListener.CLOSE);
+        } else {
+          ctx.close();
+        }
       }
+      lastWrite = null;
       return;
     }
+    lastWrite = null;
     if (closeAfterResponse || !keepAlive || !complete) {
       ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       return;
