@@ -2,6 +2,8 @@ package dev.weft.perf.bench;
 
 import dev.weft.perf.DurationParser;
 import dev.weft.perf.FixedResponseServer;
+import dev.weft.perf.LoadConfig;
+import dev.weft.perf.LoadGenerator;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -71,6 +73,7 @@ public final class BenchSuite {
           config.pinning(), weft, config.weftHop(), BenchCertificates.create(), Duration.ofSeconds(60));
       Map<String, String> settings = settings(config, weft, upstream);
       ScenarioRunner runner = new ScenarioRunner(env, plan, ProcessTreeStats.forThisMachine(), log);
+      warmUpHarness(upstream, plan, log);
       for (int repeat = 1; repeat <= plan.repeats(); repeat++) {
         for (Scenario scenario : plan.scenarios()) {
           log.printf(Locale.ROOT, "[%d/%d] %s: %s%n", repeat, plan.repeats(), scenario.id(), scenario.shape());
@@ -96,6 +99,20 @@ public final class BenchSuite {
       }
       return new SuiteResult(outDir, runs, markdown);
     }
+  }
+
+  /**
+   * Runs the generator against the upstream, unrecorded, before any scenario, so the JIT has
+   * compiled the generator and upstream before the first measurement rather than during it.
+   */
+  private static void warmUpHarness(FixedResponseServer upstream, BenchPlan plan, PrintStream log)
+      throws InterruptedException {
+    Duration warm = plan.phases().getFirst().warmup().multipliedBy(2);
+    log.printf(Locale.ROOT, "warming up the load generator and upstream for %d ms%n", warm.toMillis());
+    LoadGenerator.run(LoadConfig.builder("127.0.0.1", upstream.port())
+        .connections(plan.phases().getFirst().connections())
+        .duration(warm)
+        .build());
   }
 
   private static Map<String, String> settings(SuiteConfig c, WeftLaunch weft, FixedResponseServer upstream) {

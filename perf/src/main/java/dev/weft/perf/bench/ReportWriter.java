@@ -26,42 +26,52 @@ final class ReportWriter {
   /** A headline column: figure key, heading. */
   private record Column(String figure, String heading) {}
 
-  private static final List<Column> HEADLINE = List.of(
-      new Column("maxRps", "max rps"),
-      new Column("p50Ms@1000", "p50 ms @1k"),
-      new Column("p99Ms@1000", "p99 ms @1k"),
-      new Column("p999Ms@1000", "p99.9 ms @1k"),
-      new Column("p50Ms@5000", "p50 ms @5k"),
-      new Column("p99Ms@5000", "p99 ms @5k"),
-      new Column("p999Ms@5000", "p99.9 ms @5k"),
-      new Column("cpuSecPer1k@5000", "CPU s / 1k req @5k"),
-      new Column("pssIdleMiB", "PSS idle MiB"),
-      new Column("pssLoadMiB", "PSS load MiB"),
-      new Column("pssAnonLoadMiB", "Pss_Anon load MiB"),
-      new Column("rssLoadMiB", "RSS load MiB"));
+  /** Headline columns: throughput, latency at each fixed rate, CPU at the highest rate, memory. */
+  private List<Column> headline() {
+    List<Column> c = new ArrayList<>();
+    c.add(new Column("maxRps", "max rps"));
+    for (String r : rates()) {
+      c.add(new Column("p50Ms@" + r, "p50 ms @" + r));
+      c.add(new Column("p99Ms@" + r, "p99 ms @" + r));
+      c.add(new Column("p999Ms@" + r, "p99.9 ms @" + r));
+    }
+    String top = rates().isEmpty() ? "max" : rates().getLast();
+    c.add(new Column("cpuSecPer1k@" + top, "CPU s / 1k req @" + top));
+    c.add(new Column("pssIdleMiB", "PSS idle MiB"));
+    c.add(new Column("pssLoadMiB", "PSS load MiB"));
+    c.add(new Column("pssAnonLoadMiB", "Pss_Anon load MiB"));
+    c.add(new Column("rssLoadMiB", "RSS load MiB"));
+    return c;
+  }
 
-  /** Rows of RESULTS.md: figure key, label, whether lower is better. */
+  /** Rows of RESULTS.md: figure key and label. */
   private record Row(String figure, String label) {}
 
-  private static final List<Row> RESULT_ROWS = List.of(
-      new Row("maxRps", "max rps (closed loop)"),
-      new Row("p50Ms@1000", "p50 ms @ 1,000 rps"),
-      new Row("p90Ms@1000", "p90 ms @ 1,000 rps"),
-      new Row("p99Ms@1000", "p99 ms @ 1,000 rps"),
-      new Row("p999Ms@1000", "p99.9 ms @ 1,000 rps"),
-      new Row("p50Ms@5000", "p50 ms @ 5,000 rps"),
-      new Row("p90Ms@5000", "p90 ms @ 5,000 rps"),
-      new Row("p99Ms@5000", "p99 ms @ 5,000 rps"),
-      new Row("p999Ms@5000", "p99.9 ms @ 5,000 rps"),
-      new Row("cpuSecPer1k@max", "proxy CPU s / 1k req, closed loop"),
-      new Row("cpuSecPer1k@1000", "proxy CPU s / 1k req @ 1,000 rps"),
-      new Row("cpuSecPer1k@5000", "proxy CPU s / 1k req @ 5,000 rps"),
-      new Row("rssIdleMiB", "RSS idle MiB (both proxies)"),
-      new Row("pssIdleMiB", "PSS idle MiB"),
-      new Row("pssAnonIdleMiB", "Pss_Anon idle MiB"),
-      new Row("rssLoadMiB", "RSS under load MiB"),
-      new Row("pssLoadMiB", "PSS under load MiB"),
-      new Row("pssAnonLoadMiB", "Pss_Anon under load MiB"));
+  private List<Row> resultRows() {
+    List<Row> rows = new ArrayList<>();
+    rows.add(new Row("maxRps", "max rps (closed loop)"));
+    for (String r : rates()) {
+      for (String p : List.of("p50", "p90", "p99", "p999")) {
+        rows.add(new Row(p + "Ms@" + r, (p.equals("p999") ? "p99.9" : p) + " ms @ " + r + " rps"));
+      }
+    }
+    rows.add(new Row("cpuSecPer1k@max", "proxy CPU s / 1k req, closed loop"));
+    for (String r : rates()) {
+      rows.add(new Row("cpuSecPer1k@" + r, "proxy CPU s / 1k req @ " + r + " rps"));
+    }
+    rows.add(new Row("rssIdleMiB", "RSS idle MiB"));
+    rows.add(new Row("pssIdleMiB", "PSS idle MiB"));
+    rows.add(new Row("pssAnonIdleMiB", "Pss_Anon idle MiB"));
+    rows.add(new Row("rssLoadMiB", "RSS under load MiB"));
+    rows.add(new Row("pssLoadMiB", "PSS under load MiB"));
+    rows.add(new Row("pssAnonLoadMiB", "Pss_Anon under load MiB"));
+    return rows;
+  }
+
+  /** Ids of the plan's fixed-rate phases. */
+  private List<String> rates() {
+    return plan.phases().stream().filter(p -> !p.closedLoop()).map(BenchPlan.Phase::id).toList();
+  }
 
   private final Path outDir;
   private final BenchPlan plan;
@@ -122,10 +132,9 @@ final class ReportWriter {
     Files.writeString(outDir.resolve("summary.json"), Json.write(json));
     String md = markdown(summary);
     Files.writeString(outDir.resolve("summary.md"), md);
-    for (int rate : BenchPlan.RATES) {
+    for (String rate : rates()) {
       Files.writeString(outDir.resolve("latency-" + rate + ".svg"), LatencyPlot.render(
-          String.format(Locale.ROOT, "Latency by percentile at %,d rps (open loop, from intended send time)", rate),
-          mergedHistograms(Integer.toString(rate))));
+          "Latency by percentile at " + rate + " rps (open loop, from intended send time)", mergedHistograms(rate)));
     }
     return md;
   }
@@ -163,13 +172,13 @@ final class ReportWriter {
     md.append("Fixed rates are open loop, latency from each request's intended send time. ")
         .append("CPU, RSS and PSS are of the proxy processes (both of a pair, workers included).\n\n");
     md.append("| scenario |");
-    HEADLINE.forEach(c -> md.append(' ').append(c.heading()).append(" |"));
+    headline().forEach(c -> md.append(' ').append(c.heading()).append(" |"));
     md.append(" ready ms |\n|---|");
-    HEADLINE.forEach(c -> md.append("---:|"));
+    headline().forEach(c -> md.append("---:|"));
     md.append("---:|\n");
     summary.forEach((s, f) -> {
       md.append("| ").append(s.id()).append(" |");
-      HEADLINE.forEach(c -> md.append(' ').append(cell(f.get(c.figure()))).append(" |"));
+      headline().forEach(c -> md.append(' ').append(cell(f.get(c.figure()))).append(" |"));
       md.append(' ').append(readyCell(f)).append(" |\n");
     });
     md.append('\n').append(perProcessTable(summary));
@@ -206,19 +215,20 @@ final class ReportWriter {
   }
 
   /** Flags fixed-rate phases that did not reach their rate: their latency includes queueing. */
-  private static String overloadNotes(Map<Scenario, Map<String, Spread>> summary) {
+  private String overloadNotes(Map<Scenario, Map<String, Spread>> summary) {
     StringBuilder md = new StringBuilder();
     summary.forEach((s, f) -> {
-      for (int rate : BenchPlan.RATES) {
+      for (String r : rates()) {
+        double rate = Double.parseDouble(r);
         Spread achieved = f.get("achievedRps@" + rate);
         Spread failed = f.get("failedRequests@" + rate);
         if (achieved != null && achieved.min() < rate * 0.97) {
           md.append(String.format(Locale.ROOT,
-              "- %s reached only %s rps of %,d (min over repeats): above its capacity, so its latency there "
+              "- %s reached only %s rps of %,.0f (min over repeats): above its capacity, so its latency there "
                   + "is mostly queueing.%n", s.id(), fmt(achieved.min()), rate));
         }
         if (failed != null && failed.max() > 0) {
-          md.append(String.format(Locale.ROOT, "- %s: up to %s failed requests at %,d rps.%n",
+          md.append(String.format(Locale.ROOT, "- %s: up to %s failed requests at %,.0f rps.%n",
               s.id(), fmt(failed.max()), rate));
         }
       }
@@ -307,7 +317,7 @@ final class ReportWriter {
     md.append('\n');
     Map<String, Spread> direct = summary.getOrDefault(Scenario.DIRECT, Map.of());
     Map<String, Spread> haproxy = summary.getOrDefault(Scenario.HAPROXY, Map.of());
-    for (Row row : RESULT_ROWS) {
+    for (Row row : resultRows()) {
       md.append("| ").append(row.label()).append(" |");
       summary.forEach((s, f) -> {
         Spread v = f.get(row.figure());
