@@ -18,7 +18,7 @@ record Deployment(int targetPort, List<ManagedProcess> processes, Map<String, Do
 
   Deployment {
     processes = List.copyOf(processes);
-    readyMillis = Map.copyOf(readyMillis);
+    readyMillis = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(readyMillis));
   }
 
   @Override

@@ -220,8 +220,8 @@ final class ReportWriter {
     summary.forEach((s, f) -> {
       for (String r : rates()) {
         double rate = Double.parseDouble(r);
-        Spread achieved = f.get("achievedRps@" + rate);
-        Spread failed = f.get("failedRequests@" + rate);
+        Spread achieved = f.get("achievedRps@" + r);
+        Spread failed = f.get("failedRequests@" + r);
         if (achieved != null && achieved.min() < rate * 0.97) {
           md.append(String.format(Locale.ROOT,
               "- %s reached only %s rps of %,.0f (min over repeats): above its capacity, so its latency there "
