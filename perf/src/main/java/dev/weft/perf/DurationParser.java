@@ -10,7 +10,7 @@ import picocli.CommandLine.ITypeConverter;
  * {@code s}, {@code m} or {@code h} ({@code 500ms}, {@code 10s}, {@code 1.5s}), a bare number of
  * seconds, or an ISO-8601 duration ({@code PT10S}).
  */
-final class DurationParser implements ITypeConverter<Duration> {
+public final class DurationParser implements ITypeConverter<Duration> {
 
   @Override
   public Duration convert(String value) {
@@ -22,7 +22,7 @@ final class DurationParser implements ITypeConverter<Duration> {
    *
    * @throws IllegalArgumentException naming the value and the accepted forms
    */
-  static Duration parse(String value) {
+  public static Duration parse(String value) {
     String v = value.trim().toLowerCase(Locale.ROOT);
     try {
       if (v.startsWith("pt") || v.startsWith("p")) {

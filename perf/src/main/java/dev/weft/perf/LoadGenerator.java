@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -61,6 +62,17 @@ public final class LoadGenerator {
    * @throws InterruptedException if the calling thread is interrupted; the run is stopped
    */
   public static LoadResult run(LoadConfig config) throws InterruptedException {
+    return run(config, t0 -> {});
+  }
+
+  /**
+   * Runs the configured load like {@link #run(LoadConfig)} and tells {@code onStart}, on the
+   * calling thread, the {@link System#nanoTime()} instant {@code t0} at which the schedule starts
+   * (connections are open by then; the measured window is {@code [t0 + warmup, t0 + warmup +
+   * duration)}). Lets a caller sample other things, such as a proxy's CPU time, over exactly
+   * the measured window. {@code onStart} must return quickly.
+   */
+  public static LoadResult run(LoadConfig config, LongConsumer onStart) throws InterruptedException {
     if (ThreadExecutorMap.currentExecutor() != null) {
       throw new IllegalStateException("LoadGenerator.run blocks; call it off the event loop");
     }
@@ -84,19 +96,20 @@ public final class LoadGenerator {
             ? new Http2LoadConnection(config, loop, bootstrap, budget, i)
             : new Http1LoadConnection(config, loop, bootstrap, budget, i));
       }
-      return measure(config, transport, connections, budget);
+      return measure(config, transport, connections, budget, onStart);
     } finally {
       group.shutdownGracefully(0, 200, TimeUnit.MILLISECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
   }
 
   private static LoadResult measure(
-      LoadConfig config, Transport transport, List<LoadConnection> connections, AtomicLong budget)
-      throws InterruptedException {
+      LoadConfig config, Transport transport, List<LoadConnection> connections, AtomicLong budget,
+      LongConsumer onStart) throws InterruptedException {
     awaitQuietly(all(connections.stream().map(LoadConnection::preconnect).toList()),
         config.requestTimeout().toNanos() + DRAIN_GRACE_NANOS);
 
     long t0 = System.nanoTime();
+    onStart.accept(t0);
     long windowStart = t0 + config.warmup().toNanos();
     long windowEnd = windowStart + config.duration().toNanos();
     List<RunStats> stats = new ArrayList<>(connections.size());

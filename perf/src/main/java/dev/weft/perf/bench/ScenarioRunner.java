@@ -1,0 +1,189 @@
+package dev.weft.perf.bench;
+
+import dev.weft.perf.LoadConfig;
+import dev.weft.perf.LoadGenerator;
+import dev.weft.perf.LoadResult;
+import dev.weft.perf.Protocol;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs one repeat of one scenario: starts its processes, samples their idle memory, runs every
+ * load phase while sampling CPU time over exactly the measured window and memory throughout it,
+ * and stops the processes again.
+ */
+final class ScenarioRunner {
+  /** Interval between memory samples while load runs. */
+  private static final long MEMORY_SAMPLE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+  private final BenchEnvironment env;
+  private final BenchPlan plan;
+  private final ProcessTreeStats stats;
+  private final PrintStream log;
+
+  ScenarioRunner(BenchEnvironment env, BenchPlan plan, ProcessTreeStats stats, PrintStream log) {
+    this.env = env;
+    this.plan = plan;
+    this.stats = stats;
+    this.log = log;
+  }
+
+  ScenarioRun run(Scenario scenario, int repeat) throws IOException, InterruptedException {
+    Deployment deployment;
+    try {
+      deployment = start(scenario);
+    } catch (ScenarioUnavailableException e) {
+      return ScenarioRun.notRun(scenario, repeat, ScenarioRun.Status.SKIPPED, e.getMessage());
+    }
+    try (deployment) {
+      Map<String, Long> pids = new LinkedHashMap<>();
+      deployment.processes().forEach(p -> pids.put(p.name(), p.pid()));
+      deployment.readyMillis().forEach((name, ms) ->
+          log.printf(Locale.ROOT, "  %s ready in %.0f ms%n", name, ms));
+      TimeUnit.NANOSECONDS.sleep(plan.settle().toNanos());
+      Map<String, ProcessTreeStats.Memory> idle = new LinkedHashMap<>();
+      for (ManagedProcess p : deployment.processes()) {
+        idle.put(p.name(), stats.memory(p.pid()));
+      }
+      List<ScenarioRun.PhaseResult> phases = new ArrayList<>();
+      for (BenchPlan.Phase phase : plan.phases()) {
+        ScenarioRun.PhaseResult result = runPhase(deployment, phase);
+        phases.add(result);
+        log.printf(Locale.ROOT, "  %-5s %s", phase.id(), indentSummary(result.load()));
+        String broken = brokenBy(deployment, result);
+        if (broken != null) {
+          return new ScenarioRun(scenario, repeat, ScenarioRun.Status.FAILED, broken, pids,
+              deployment.readyMillis(), idle, phases);
+        }
+      }
+      return new ScenarioRun(scenario, repeat, ScenarioRun.Status.OK, "", pids, deployment.readyMillis(), idle, phases);
+    }
+  }
+
+  private Deployment start(Scenario scenario) throws IOException, InterruptedException, ScenarioUnavailableException {
+    return switch (scenario) {
+      case DIRECT -> new Deployment(env.upstreamPort(), List.of(), Map.of());
+      case WEFT -> WeftPair.start(env);
+      case HAPROXY -> PeerProxyPair.startHaproxy(env);
+      case NGINX -> PeerProxyPair.startNginx(env);
+    };
+  }
+
+  /** Why the run cannot be trusted, or null: a process died, or nothing succeeded. */
+  private static String brokenBy(Deployment deployment, ScenarioRun.PhaseResult result) {
+    for (ManagedProcess p : deployment.processes()) {
+      if (!p.isAlive()) {
+        return p.name() + " exited during phase " + result.phase().id() + "; output: " + p.tail(8);
+      }
+    }
+    if (result.load().successes() == 0) {
+      return "no successful responses in phase " + result.phase().id() + ": " + result.load().outcomes();
+    }
+    return null;
+  }
+
+  private ScenarioRun.PhaseResult runPhase(Deployment deployment, BenchPlan.Phase phase) throws InterruptedException {
+    LoadConfig config = LoadConfig.builder("127.0.0.1", deployment.targetPort())
+        .protocol(Protocol.H1)
+        .connections(phase.connections())
+        .rate(phase.rate())
+        .warmup(phase.warmup())
+        .duration(phase.duration())
+        .build();
+    AtomicLong t0 = new AtomicLong();
+    CountDownLatch started = new CountDownLatch(1);
+    WindowSampler sampler = new WindowSampler(deployment.processes(), t0, started, phase);
+    Thread samplerThread = Thread.ofVirtual().name("window-sampler").start(sampler);
+    LoadResult result;
+    try {
+      result = LoadGenerator.run(config, t -> {
+        t0.set(t);
+        started.countDown();
+      });
+    } finally {
+      if (started.getCount() > 0) {
+        samplerThread.interrupt();
+      }
+      samplerThread.join(Duration.ofSeconds(10));
+      if (samplerThread.isAlive()) {
+        samplerThread.interrupt();
+      }
+    }
+    if (sampler.failure != null) {
+      throw new IllegalStateException("sampling " + phase.id() + " failed: " + sampler.failure.getMessage(),
+          sampler.failure);
+    }
+    return new ScenarioRun.PhaseResult(phase, result, Duration.ofNanos(sampler.windowNanos), sampler.cpu, sampler.peak);
+  }
+
+  private static String indentSummary(LoadResult r) {
+    return r.summary().strip().replace("\n", "\n        ") + "\n";
+  }
+
+  /** Reads CPU time at the start and end of the measured window and memory in between. */
+  private final class WindowSampler implements Runnable {
+    private final List<ManagedProcess> processes;
+    private final AtomicLong t0;
+    private final CountDownLatch started;
+    private final BenchPlan.Phase phase;
+    final Map<String, Double> cpu = new LinkedHashMap<>();
+    final Map<String, ProcessTreeStats.Memory> peak = new LinkedHashMap<>();
+    volatile long windowNanos;
+    volatile RuntimeException failure;
+
+    WindowSampler(List<ManagedProcess> processes, AtomicLong t0, CountDownLatch started, BenchPlan.Phase phase) {
+      this.processes = processes;
+      this.t0 = t0;
+      this.started = started;
+      this.phase = phase;
+    }
+
+    @Override
+    public void run() {
+      try {
+        if (!started.await(1, TimeUnit.MINUTES)) {
+          return;
+        }
+        long windowStart = t0.get() + phase.warmup().toNanos();
+        long windowEnd = windowStart + phase.duration().toNanos();
+        sleepUntil(windowStart);
+        long cpuStartAt = System.nanoTime();
+        Map<String, Double> before = new LinkedHashMap<>();
+        for (ManagedProcess p : processes) {
+          before.put(p.name(), stats.cpuSeconds(p.pid()));
+          peak.put(p.name(), ProcessTreeStats.Memory.ZERO);
+        }
+        while (System.nanoTime() < windowEnd) {
+          for (ManagedProcess p : processes) {
+            peak.merge(p.name(), stats.memory(p.pid()), ProcessTreeStats.Memory::max);
+          }
+          sleepUntil(Math.min(windowEnd, System.nanoTime() + MEMORY_SAMPLE_NANOS));
+        }
+        for (ManagedProcess p : processes) {
+          cpu.put(p.name(), stats.cpuSeconds(p.pid()) - before.get(p.name()));
+        }
+        windowNanos = System.nanoTime() - cpuStartAt;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+      long left;
+      while ((left = nanoTime - System.nanoTime()) > 0) {
+        TimeUnit.NANOSECONDS.sleep(left);
+      }
+    }
+  }
+}

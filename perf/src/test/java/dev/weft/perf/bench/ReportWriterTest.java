@@ -1,0 +1,49 @@
+package dev.weft.perf.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.perf.LatencySummary;
+import dev.weft.perf.LoadConfig;
+import dev.weft.perf.LoadResult;
+import dev.weft.perf.Outcome;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportWriterTest {
+  @TempDir
+  Path out;
+
+  private static ScenarioRun.PhaseResult phase(BenchPlan.Phase p, long ok, long timeouts, double rps) {
+    Histogram h = new Histogram(3);
+    for (int i = 1; i <= ok; i++) {
+      h.recordValue(100 + i);
+    }
+    LoadResult r = new LoadResult(LoadConfig.builder("127.0.0.1", 1).rate(p.rate()).build(), "nio",
+        Duration.ofSeconds(1), Map.of(Outcome.SUCCESS, ok, Outcome.TIMEOUT, timeouts), rps, LatencySummary.of(h), h);
+    return new ScenarioRun.PhaseResult(p, r, Duration.ofSeconds(1), Map.of("px", 0.5), Map.of());
+  }
+
+  @Test
+  void flagsFixedRatesThatWereNotReachedAndSkippedScenarios() throws IOException {
+    BenchPlan.Phase max = new BenchPlan.Phase("max", 0, 1, Duration.ZERO, Duration.ofSeconds(1));
+    BenchPlan.Phase r100 = new BenchPlan.Phase("100", 100, 1, Duration.ZERO, Duration.ofSeconds(1));
+    BenchPlan plan = new BenchPlan("test", List.of(Scenario.WEFT, Scenario.NGINX), 1, List.of(max, r100),
+        Duration.ZERO);
+    ScenarioRun weft = new ScenarioRun(Scenario.WEFT, 1, ScenarioRun.Status.OK, "", Map.of("px", 1L), Map.of(),
+        Map.of("px", new ProcessTreeStats.Memory(2048, 1024, 512)),
+        List.of(phase(max, 500, 0, 500), phase(r100, 50, 50, 50)));
+    ScenarioRun nginx = ScenarioRun.notRun(Scenario.NGINX, 1, ScenarioRun.Status.SKIPPED, "nginx is not installed");
+    String md = new ReportWriter(out, plan, List.of(weft, nginx), Map.of(), Map.of()).writeSummary();
+
+    assertThat(md).contains("| weft | 500 |", "weft reached only 50.0 rps of 100", "up to 50.0 failed requests",
+        "nginx #1: skipped: nginx is not installed");
+    assertThat(weft.figures()).containsEntry("cpuSecPer1k@max", 1.0).containsEntry("pssIdleMiB[px]", 1.0);
+    assertThat(out.resolve("latency-100.svg")).content().contains("<path");
+  }
+}
