@@ -50,19 +50,19 @@ public class RoundRobinBenchmark {
   private RoundRobinBalancer balancer;
 
   @Setup
-  public void setUp() {
+  public void setUp() throws Exception {
     List<EndpointConfig> configs = new ArrayList<>();
     for (int i = 0; i < endpoints; i++) {
       configs.add(new EndpointConfig(new SocketAddressConfig("10.0." + (i / 250) + "." + (i % 250 + 1), 8080),
           weighted ? 1 + i % 5 : 1));
     }
     ClusterConfig cluster = new ClusterConfig("bench", configs, "ROUND_ROBIN", Duration.ofSeconds(1),
-        ClusterConfig.UpstreamProtocol.HTTP1, Duration.ZERO, 0, Http2Settings.DEFAULTS, 1 << 20);
+        ClusterConfig.UpstreamProtocol.HTTP1, Duration.ZERO, 0, Http2Settings.DEFAULTS, 1 << 20, null);
     Transport transport = Transport.select(false);
     EventLoopGroup group = transport.newGroup(1, "bench-lb");
     try {
       ClusterManager manager = new ClusterManager(new UpstreamConnector(transport), new EventLoopIndex(group),
-          new ProxyMetrics());
+          new ProxyMetrics(), new dev.weft.proxy.tls.TlsContexts(dev.weft.proxy.tls.TlsMaterial.SecretProvider.NONE));
       manager.apply(Map.of("bench", cluster));
       balancer = new RoundRobinBalancer(manager.get("bench").endpoints());
     } finally {
