@@ -284,6 +284,8 @@ class CaServerIT {
       }
     });
     CertifiedKey issued = identity.start().get(10, TimeUnit.SECONDS);
+    // The listener hears of the first certificate asynchronously: wait for it before counting.
+    await().atMost(Duration.ofSeconds(5)).until(() -> rotations.get() >= 1);
     int rotationsBefore = rotations.get();
 
     first.close();
