@@ -66,6 +66,18 @@ record BenchPlan(String name, List<Scenario> scenarios, int repeats, List<Phase>
         standardPhases(Duration.ofSeconds(2), Duration.ofSeconds(6), 16), Duration.ofSeconds(1));
   }
 
+  /**
+   * Unmeasured load before each scenario's first phase, so JIT-compiled proxies are measured
+   * in steady state: four times the first phase's warm-up, between 8 and 30 seconds.
+   */
+  Duration prime() {
+    Duration d = phases.getFirst().warmup().multipliedBy(4);
+    if (d.compareTo(Duration.ofSeconds(8)) < 0) {
+      return Duration.ofSeconds(8);
+    }
+    return d.compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : d;
+  }
+
   /** Total load time of the plan, without process start-up. */
   Duration loadTime() {
     Duration perScenario = Duration.ZERO;

@@ -123,6 +123,8 @@ public final class BenchSuite {
     s.put("phases", plan.phases().stream().map(p -> p.closedLoop() ? "closed loop" : (long) p.rate() + " rps")
         .toList() + String.format(Locale.ROOT, ", each %d s warm-up + %d s measured, %d HTTP/1.1 connections",
         first.warmup().toSeconds(), first.duration().toSeconds(), first.connections()));
+    s.put("priming", plan.prime().toSeconds() + " s of unmeasured closed-loop load per scenario before its first phase "
+        + "(JIT warm-up; the same for every scenario)");
     s.put("upstream", "FixedResponseServer (100-byte body), " + c.upstreamThreads() + " event loop(s), "
         + upstream.transport() + ", in the benchmark JVM");
     s.put("pinning", c.pinning().describe());
@@ -157,7 +159,7 @@ public final class BenchSuite {
     @Option(names = "--scenarios", split = ",", description = "Scenarios to run (default: direct,weft,haproxy,nginx).")
     List<String> scenarios;
 
-    @Option(names = "--weft-hop", defaultValue = "h2c",
+    @Option(names = "--weft-hop", defaultValue = "mtls",
         description = "Hop between the Weft sidecars: h2c or mtls (default: ${DEFAULT-VALUE}).")
     String weftHop;
 

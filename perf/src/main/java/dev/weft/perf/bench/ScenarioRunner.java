@@ -54,6 +54,7 @@ final class ScenarioRunner {
       for (ManagedProcess p : deployment.processes()) {
         idle.put(p.name(), stats.memory(p.pid()));
       }
+      prime(deployment);
       List<ScenarioRun.PhaseResult> phases = new ArrayList<>();
       for (BenchPlan.Phase phase : plan.phases()) {
         ScenarioRun.PhaseResult result = runPhase(deployment, phase);
@@ -67,6 +68,26 @@ final class ScenarioRunner {
       }
       return new ScenarioRun(scenario, repeat, ScenarioRun.Status.OK, "", pids, deployment.readyMillis(), idle, phases);
     }
+  }
+
+  /**
+   * Unmeasured closed-loop load before the first phase, the same for every scenario: a JVM
+   * proxy reaches steady state only after its JIT has compiled the hot paths, which the short
+   * per-phase warm-ups do not cover. The report states the priming time.
+   */
+  private void prime(Deployment deployment) throws InterruptedException {
+    Duration prime = plan.prime();
+    if (prime.isZero()) {
+      return;
+    }
+    LoadResult r = LoadGenerator.run(LoadConfig.builder("127.0.0.1", deployment.targetPort())
+        .protocol(Protocol.H1)
+        .connections(plan.phases().getFirst().connections())
+        .rate(0)
+        .warmup(Duration.ZERO)
+        .duration(prime)
+        .build(), t -> { });
+    log.printf(Locale.ROOT, "  primed for %d s (%d requests, not measured)%n", prime.toSeconds(), r.requests());
   }
 
   private Deployment start(Scenario scenario) throws IOException, InterruptedException, ScenarioUnavailableException {

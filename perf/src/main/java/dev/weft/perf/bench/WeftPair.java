@@ -14,12 +14,12 @@ import java.util.Map;
  * started with the launcher's JVM flags and {@code --concurrency}; the inbound sidecar first, so
  * the outbound one can be pointed at it.
  *
- * <p>The hop between them is chosen by {@link Hop}: {@link Hop#H2C} (plaintext HTTP/2) today;
- * {@link Hop#MTLS} writes Envoy's {@code envoy.transport_sockets.tls} configuration —
+ * <p>The hop between them is chosen by {@link Hop}: {@link Hop#MTLS} (the default, as the mesh
+ * runs) writes Envoy's {@code envoy.transport_sockets.tls} configuration —
  * {@code UpstreamTlsContext} on the outbound cluster and {@code DownstreamTlsContext} with
  * {@code require_client_certificate} on the inbound listener, ECDSA P-256 certificates, ALPN
- * {@code h2}, SPIFFE SAN match — for when the proxy supports it; until then the proxy rejects the
- * bootstrap and the scenario is reported as skipped with the proxy's error.
+ * {@code h2}, SPIFFE SAN match; {@link Hop#H2C} is plaintext HTTP/2, to separate TLS costs from
+ * the rest.
  */
 final class WeftPair {
   /** The hop between the two sidecars: the switch for mutual TLS. */
