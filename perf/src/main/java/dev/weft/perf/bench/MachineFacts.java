@@ -10,9 +10,19 @@ import java.util.Map;
 final class MachineFacts {
   private MachineFacts() {}
 
+  private static long onlineCpus() {
+    try (var lines = java.nio.file.Files.lines(Path.of("/proc/cpuinfo"))) {
+      long n = lines.filter(l -> l.startsWith("processor")).count();
+      return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+    } catch (java.io.IOException e) {
+      return Runtime.getRuntime().availableProcessors();
+    }
+  }
+
   static Map<String, String> collect() {
     Map<String, String> f = new LinkedHashMap<>();
-    f.put("cpus", Runtime.getRuntime().availableProcessors() + " available (CPU list "
+    // Counted from /proc/cpuinfo: this JVM may itself be pinned to one CPU by the suite.
+    f.put("cpus", onlineCpus() + " online (this process may use CPU list "
         + CpuPinning.cpuList(CpuPinning.allowedCpus()) + ")");
     f.put("cpuModel", cpuModel());
     f.put("memory", read("/proc/meminfo", "MemTotal:"));
