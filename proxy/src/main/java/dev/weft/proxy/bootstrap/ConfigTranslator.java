@@ -106,7 +106,7 @@ public final class ConfigTranslator {
   private final SupportedFields supported = new SupportedFields(ANY_TYPES);
   private final Map<String, String> locations;
   private final List<ConfigError> errors = new ArrayList<>();
-  private TlsTranslator tls = new TlsTranslator(Map.of(), this::error);
+  private TlsTranslator tls = new TlsTranslator(Map.of(), this::error, this::stringMatch);
 
   private ConfigTranslator(Map<String, String> locations) {
     this.locations = locations;
@@ -143,7 +143,7 @@ public final class ConfigTranslator {
         error("static_resources.secrets[" + i + "].name", "'" + secret.getName() + "' (expected: a unique, non-empty name)");
       }
     }
-    tls = new TlsTranslator(secrets, this::error);
+    tls = new TlsTranslator(secrets, this::error, this::stringMatch);
     SocketAddressConfig admin = b.hasAdmin() && b.getAdmin().hasAddress()
         ? address(b.getAdmin().getAddress(), "admin.address") : null;
 

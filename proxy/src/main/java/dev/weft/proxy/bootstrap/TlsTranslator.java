@@ -2,9 +2,6 @@ package dev.weft.proxy.bootstrap;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.re2j.Pattern;
-import com.google.re2j.PatternSyntaxException;
-import dev.weft.proxy.config.HeaderMatcher;
 import dev.weft.proxy.config.SanMatcher;
 import dev.weft.proxy.config.TlsConfig;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
@@ -40,12 +37,19 @@ final class TlsTranslator {
     void error(String path, String message);
   }
 
+  /** The translator's own string-matcher translation, shared with routes and RBAC. */
+  interface StringMatchers {
+    dev.weft.proxy.config.StringMatcher translate(StringMatcher m, String path);
+  }
+
   private final Map<String, Secret> secrets;
   private final Errors errors;
+  private final StringMatchers strings;
 
-  TlsTranslator(Map<String, Secret> secrets, Errors errors) {
+  TlsTranslator(Map<String, Secret> secrets, Errors errors, StringMatchers strings) {
     this.secrets = secrets;
     this.errors = errors;
+    this.strings = strings;
   }
 
   /** The server side of a filter chain's transport socket, or null for plaintext. */
@@ -291,25 +295,7 @@ final class TlsTranslator {
   }
 
   private SanMatcher san(SanMatcher.Type type, StringMatcher m, String path) {
-    boolean ic = m.getIgnoreCase();
-    return switch (m.getMatchPatternCase()) {
-      case EXACT -> new SanMatcher(type, HeaderMatcher.Kind.EXACT, m.getExact(), null, ic);
-      case PREFIX -> new SanMatcher(type, HeaderMatcher.Kind.PREFIX, m.getPrefix(), null, ic);
-      case SUFFIX -> new SanMatcher(type, HeaderMatcher.Kind.SUFFIX, m.getSuffix(), null, ic);
-      case CONTAINS -> new SanMatcher(type, HeaderMatcher.Kind.CONTAINS, m.getContains(), null, ic);
-      case SAFE_REGEX -> {
-        try {
-          yield new SanMatcher(type, HeaderMatcher.Kind.REGEX, null, Pattern.compile(m.getSafeRegex().getRegex()), false);
-        } catch (PatternSyntaxException e) {
-          errors.error(path + ".safe_regex.regex", "'" + m.getSafeRegex().getRegex() + "' is not a valid RE2 regex: "
-              + e.getDescription());
-          yield null;
-        }
-      }
-      default -> {
-        errors.error(path, "a match pattern is required: exact, prefix, suffix, contains or safe_regex");
-        yield null;
-      }
-    };
+    dev.weft.proxy.config.StringMatcher matcher = strings.translate(m, path);
+    return matcher == null ? null : new SanMatcher(type, matcher);
   }
 }
