@@ -1,0 +1,2 @@
+/** Pure translation: (policies, registry snapshot, node) to Envoy xDS resources. */
+package dev.weft.controlplane.translate;
