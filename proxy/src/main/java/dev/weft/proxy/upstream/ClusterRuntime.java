@@ -4,6 +4,7 @@ import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.EndpointConfig;
 import dev.weft.proxy.config.SocketAddressConfig;
 import dev.weft.proxy.http.ProxyError;
+import dev.weft.proxy.lb.LbContext;
 import dev.weft.proxy.lb.RoundRobinBalancer;
 import dev.weft.proxy.metrics.ProxyMetrics;
 import dev.weft.proxy.tls.TlsContextProvider;
@@ -99,6 +100,14 @@ public final class ClusterRuntime {
    *                        the downstream protocol)
    */
   public void acquire(EventLoop loop, boolean downstreamHttp2, LeaseCallback callback) {
+    acquire(loop, downstreamHttp2, LbContext.NONE, callback);
+  }
+
+  /**
+   * Like {@link #acquire(EventLoop, boolean, LeaseCallback)}, with the request's hash and the
+   * hosts a retry should avoid.
+   */
+  public void acquire(EventLoop loop, boolean downstreamHttp2, LbContext lb, LeaseCallback callback) {
     Snapshot s = snapshot;
     PerLoop p = perLoop(loop, s);
     EndpointState endpoint = p.balancer.pick();
@@ -137,6 +146,20 @@ public final class ClusterRuntime {
     endpoint.totalRequests.increment();
     endpoint.activeRequests.incrementAndGet();
     EndpointPool.connectHttp1(this, loop, connector, endpoint, s.config(), s.tls(), callback, null);
+  }
+
+  /**
+   * The router reports the response status of each attempt on {@code endpoint} (for outlier
+   * detection: consecutive 5xx, gateway errors, success rate).
+   */
+  public void recordResponse(EndpointState endpoint, int status) {
+  }
+
+  /**
+   * The router reports a local-origin failure of an attempt on {@code endpoint} after it was
+   * leased: the connection or stream was reset, or the attempt timed out.
+   */
+  public void recordLocalFailure(EndpointState endpoint) {
   }
 
   /** Picks an endpoint for a raw TCP connection, or null when the cluster has none. */

@@ -14,10 +14,19 @@ public final class EndpointState {
   public final LongAdder totalRequests = new LongAdder();
   public final AtomicLong activeConnections = new AtomicLong();
   public final LongAdder connectFailures = new LongAdder();
+  /** Failed its active health check (set by the health checker). */
+  public volatile boolean failedActiveHealthCheck;
+  /** Ejected by outlier detection (set by the outlier detector). */
+  public volatile boolean ejected;
 
   EndpointState(EndpointConfig config) {
     this.config = config;
     this.socketAddress = new InetSocketAddress(InetAddress.ofLiteral(config.address().host()), config.address().port());
+  }
+
+  /** Whether the endpoint may take traffic: not failing health checks and not ejected. */
+  public boolean healthy() {
+    return !failedActiveHealthCheck && !ejected;
   }
 
   public EndpointConfig config() {
