@@ -57,6 +57,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  * Every response carries {@code x-upstream: NAME}, {@code x-received-bytes: N} and
  * {@code x-upstream-protocol: h1|h2}.
+ *
+ * <p>To make one instance misbehave for every request, whatever its path, set a {@link Fault}
+ * with {@link #fault(Fault)}: a fixed status, a reset, a delay or a blackhole (the request is
+ * read and never answered). Requests to {@link #HEALTH_PATH} are exempt from faults and answer
+ * 200, or 503 after {@link #healthy(boolean) healthy(false)}, for active health checks. Every
+ * request that reaches the upstream counts in {@link #requests()}, whatever its fate.
  */
 public final class TestUpstream implements AutoCloseable {
   private static final int ECHO_LIMIT = 1024 * 1024;
@@ -76,6 +82,46 @@ public final class TestUpstream implements AutoCloseable {
   private final AtomicInteger requests = new AtomicInteger();
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicLong bodyBytes = new AtomicLong();
+  private final AtomicInteger healthChecks = new AtomicInteger();
+  private volatile Fault fault = Fault.NONE;
+  private volatile boolean healthy = true;
+
+  /** The path that answers health checks (exempt from {@link Fault}s). */
+  public static final String HEALTH_PATH = "/healthz";
+
+  /**
+   * How this upstream misbehaves for every request (except health checks).
+   *
+   * @param kind    what happens
+   * @param status  the status answered, for {@link Kind#STATUS}
+   * @param delayMs how long before answering, for {@link Kind#DELAY}
+   */
+  public record Fault(Kind kind, int status, long delayMs) {
+    public static final Fault NONE = new Fault(Kind.NONE, 0, 0);
+
+    /** The kinds of misbehaviour. */
+    public enum Kind { NONE, STATUS, RESET, DELAY, BLACKHOLE }
+
+    /** Answer every request with {@code status}. */
+    public static Fault status(int status) {
+      return new Fault(Kind.STATUS, status, 0);
+    }
+
+    /** Close the connection (HTTP/1.1) or the whole HTTP/2 connection without answering. */
+    public static Fault reset() {
+      return new Fault(Kind.RESET, 0, 0);
+    }
+
+    /** Answer normally after {@code ms} milliseconds. */
+    public static Fault delay(long ms) {
+      return new Fault(Kind.DELAY, 0, ms);
+    }
+
+    /** Read the request and never answer (the connection stays open). */
+    public static Fault blackhole() {
+      return new Fault(Kind.BLACKHOLE, 0, 0);
+    }
+  }
 
   private TestUpstream(String name, int port) throws InterruptedException {
     this.name = name;
@@ -106,6 +152,23 @@ public final class TestUpstream implements AutoCloseable {
 
   public int requests() {
     return requests.get();
+  }
+
+  /** Makes this upstream misbehave ({@link Fault#NONE} to behave again). */
+  public TestUpstream fault(Fault fault) {
+    this.fault = fault;
+    return this;
+  }
+
+  /** Makes {@link #HEALTH_PATH} answer 200 ({@code true}) or 503 ({@code false}). */
+  public TestUpstream healthy(boolean healthy) {
+    this.healthy = healthy;
+    return this;
+  }
+
+  /** Requests to {@link #HEALTH_PATH} so far (they also count in {@link #requests()}). */
+  public int healthChecks() {
+    return healthChecks.get();
   }
 
   public int connections() {
@@ -205,6 +268,24 @@ public final class TestUpstream implements AutoCloseable {
       received.add(new Received(r.method().name(), r.uri(), r.headers().copy(), protocol, count));
       String path = r.uri().contains("?") ? r.uri().substring(0, r.uri().indexOf('?')) : r.uri();
       boolean keepAlive = protocol.equals("h2") || HttpUtil.isKeepAlive(r);
+      if (path.equals(HEALTH_PATH)) {
+        body.release();
+        healthChecks.incrementAndGet();
+        send(ctx, healthy ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+            Unpooled.copiedBuffer(healthy ? "ok\n" : "unhealthy\n", StandardCharsets.UTF_8), keepAlive);
+        return;
+      }
+      Fault f = fault;
+      switch (f.kind()) {
+        case STATUS -> path = "/status/" + f.status();
+        case RESET -> path = "/reset";
+        case DELAY -> path = "/delay/" + f.delayMs();
+        case BLACKHOLE -> {
+          body.release();
+          return;
+        }
+        case NONE -> { }
+      }
       if (path.equals("/reset")) {
         body.release();
         // On HTTP/2 reset the whole connection (the stream's parent), never the listening socket.
