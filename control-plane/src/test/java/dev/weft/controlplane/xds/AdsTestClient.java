@@ -1,0 +1,111 @@
+package dev.weft.controlplane.xds;
+
+import com.google.rpc.Status;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A plain grpc-java ADS client that does exactly what a test tells it: sends requests by hand and
+ * queues every response. The node goes only on the first request of the stream, as real clients do.
+ */
+final class AdsTestClient implements AutoCloseable {
+  final ManagedChannel channel;
+  final BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
+  final BlockingQueue<DeltaDiscoveryResponse> deltaResponses = new LinkedBlockingQueue<>();
+  volatile Throwable error;
+  private final Node node;
+  private StreamObserver<DiscoveryRequest> sotw;
+  private StreamObserver<DeltaDiscoveryRequest> delta;
+  private boolean nodeSent;
+
+  AdsTestClient(InetSocketAddress server, String nodeId) {
+    this(NettyChannelBuilder.forAddress(server).usePlaintext().build(), nodeId);
+  }
+
+  AdsTestClient(ManagedChannel channel, String nodeId) {
+    this.channel = channel;
+    this.node = Node.newBuilder().setId(nodeId).setUserAgentName("weft-test").build();
+  }
+
+  /** Opens a state-of-the-world stream. */
+  AdsTestClient sotw() {
+    sotw = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new StreamObserver<>() {
+      @Override public void onNext(DiscoveryResponse r) { responses.add(r); }
+      @Override public void onError(Throwable t) { error = t; }
+      @Override public void onCompleted() {}
+    });
+    return this;
+  }
+
+  /** Opens a delta stream. */
+  AdsTestClient delta() {
+    delta = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(new StreamObserver<>() {
+      @Override public void onNext(DeltaDiscoveryResponse r) { deltaResponses.add(r); }
+      @Override public void onError(Throwable t) { error = t; }
+      @Override public void onCompleted() {}
+    });
+    return this;
+  }
+
+  synchronized void request(String typeUrl, List<String> names, String version, String nonce) {
+    DiscoveryRequest.Builder b = DiscoveryRequest.newBuilder().setTypeUrl(typeUrl).addAllResourceNames(names)
+        .setVersionInfo(version).setResponseNonce(nonce);
+    if (!nodeSent) {
+      b.setNode(node);
+      nodeSent = true;
+    }
+    sotw.onNext(b.build());
+  }
+
+  void ack(DiscoveryResponse r, List<String> names) {
+    request(r.getTypeUrl(), names, r.getVersionInfo(), r.getNonce());
+  }
+
+  void nack(DiscoveryResponse r, List<String> names, String acceptedVersion, String message) {
+    DiscoveryRequest.Builder b = DiscoveryRequest.newBuilder().setTypeUrl(r.getTypeUrl()).addAllResourceNames(names)
+        .setVersionInfo(acceptedVersion).setResponseNonce(r.getNonce())
+        .setErrorDetail(Status.newBuilder().setCode(3).setMessage(message));
+    synchronized (this) {
+      sotw.onNext(b.build());
+    }
+  }
+
+  synchronized void deltaRequest(DeltaDiscoveryRequest.Builder b) {
+    if (!nodeSent) {
+      b.setNode(node);
+      nodeSent = true;
+    }
+    delta.onNext(b.build());
+  }
+
+  DiscoveryResponse next(Duration timeout) throws InterruptedException {
+    return responses.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  DeltaDiscoveryResponse nextDelta(Duration timeout) throws InterruptedException {
+    return deltaResponses.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
