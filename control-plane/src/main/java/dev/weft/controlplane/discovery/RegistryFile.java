@@ -93,9 +93,20 @@ public final class RegistryFile {
     RegistryFile parser = new RegistryFile(source);
     RegistrySnapshot snapshot = parser.read(yaml);
     if (!parser.errors.isEmpty()) {
-      throw new InvalidRegistryException(parser.errors);
+      throw new InvalidRegistryException(parser.errors.stream().sorted(Comparator
+          .comparingInt((String e) -> position(e, 1)).thenComparingInt(e -> position(e, 2))).toList());
     }
     return snapshot;
+  }
+
+  /** Line ({@code part} 1) or column (2) of a formatted error. */
+  private static int position(String error, int part) {
+    String[] parts = error.split(":", 4);
+    try {
+      return Integer.parseInt(parts[part]);
+    } catch (RuntimeException e) {
+      return 0;
+    }
   }
 
   private RegistrySnapshot read(String yaml) {
