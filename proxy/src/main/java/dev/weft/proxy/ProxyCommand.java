@@ -148,6 +148,11 @@ public final class ProxyCommand implements Callable<Integer> {
     }
     sidecar.listenerAddresses().forEach((name, a) -> out.println("listener " + name + " listening on "
         + hostPort(a)));
+    if (loaded.config().ads() != null) {
+      out.println("xDS: " + (loaded.config().ads().delta() ? "delta" : "state-of-the-world")
+          + " ADS to cluster '" + loaded.config().ads().clusterName()
+          + "'; dynamic listeners bind when their config arrives (/ready answers 200 then)");
+    }
     out.println("weft proxy ready (" + sidecar.transport().name() + ", "
         + (concurrency > 0 ? concurrency : Runtime.getRuntime().availableProcessors()) + " workers)");
     out.flush();

@@ -176,12 +176,24 @@ public final class AdminServer {
     ClustersConfigDump.Builder clusters = ClustersConfigDump.newBuilder();
     b.getStaticResources().getClustersList().forEach(c -> clusters.addStaticClusters(
         ClustersConfigDump.StaticCluster.newBuilder().setCluster(Any.pack(c))));
-    ConfigDump dump = ConfigDump.newBuilder()
+    var routes = io.envoyproxy.envoy.admin.v3.RoutesConfigDump.newBuilder();
+    var endpoints = io.envoyproxy.envoy.admin.v3.EndpointsConfigDump.newBuilder();
+    if (sidecar.xds() != null) {
+      dynamicResources(sidecar.xds().dump(), listeners, clusters, routes, endpoints);
+    }
+    ConfigDump.Builder dumpBuilder = ConfigDump.newBuilder()
         .addConfigs(Any.pack(BootstrapConfigDump.newBuilder().setBootstrap(b).build()))
         .addConfigs(Any.pack(listeners.build()))
-        .addConfigs(Any.pack(clusters.build()))
-        .build();
+        .addConfigs(Any.pack(clusters.build()));
+    if (sidecar.xds() != null) {
+      dumpBuilder.addConfigs(Any.pack(routes.build())).addConfigs(Any.pack(endpoints.build()));
+    }
+    ConfigDump dump = dumpBuilder.build();
     List<Message> types = new ArrayList<>(ConfigTranslator.ANY_TYPES);
+    types.addAll(List.of(io.envoyproxy.envoy.admin.v3.RoutesConfigDump.getDefaultInstance(),
+        io.envoyproxy.envoy.admin.v3.EndpointsConfigDump.getDefaultInstance(),
+        io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDefaultInstance(),
+        io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.getDefaultInstance()));
     types.addAll(List.of(BootstrapConfigDump.getDefaultInstance(), ListenersConfigDump.getDefaultInstance(),
         ClustersConfigDump.getDefaultInstance(), io.envoyproxy.envoy.config.listener.v3.Listener.getDefaultInstance(),
         io.envoyproxy.envoy.config.cluster.v3.Cluster.getDefaultInstance()));
@@ -193,6 +205,43 @@ public final class AdminServer {
           .print(dump) + "\n";
     } catch (InvalidProtocolBufferException e) {
       return "{\"error\": \"" + e.getMessage().replace("\"", "'") + "\"}\n";
+    }
+  }
+
+  /**
+   * The accepted xDS resources with their versions, as Envoy's dynamic sections
+   * ({@code dynamic_listeners}, {@code dynamic_active_clusters}, {@code dynamic_route_configs},
+   * {@code dynamic_endpoint_configs}); what is still warming or was rejected is listed in
+   * {@code dynamic_warming_clusters}-style notes on the listeners dump's {@code version_info}.
+   */
+  private static void dynamicResources(dev.weft.proxy.xds.XdsClient.Dump d, ListenersConfigDump.Builder listeners,
+      ClustersConfigDump.Builder clusters, io.envoyproxy.envoy.admin.v3.RoutesConfigDump.Builder routes,
+      io.envoyproxy.envoy.admin.v3.EndpointsConfigDump.Builder endpoints) {
+    listeners.setVersionInfo(d.versions().getOrDefault(dev.weft.proxy.xds.ResourceType.LDS, ""));
+    clusters.setVersionInfo(d.versions().getOrDefault(dev.weft.proxy.xds.ResourceType.CDS, ""));
+    for (var e : d.resources().entrySet()) {
+      for (dev.weft.proxy.xds.XdsResource r : e.getValue()) {
+        com.google.protobuf.Timestamp at = com.google.protobuf.Timestamp.newBuilder()
+            .setSeconds(r.updated().getEpochSecond()).setNanos(r.updated().getNano()).build();
+        switch (e.getKey()) {
+          case LDS -> listeners.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder()
+              .setName(r.name())
+              .setActiveState(ListenersConfigDump.DynamicListenerState.newBuilder().setVersionInfo(r.version())
+                  .setListener(Any.pack(r.proto())).setLastUpdated(at)));
+          case CDS -> clusters.addDynamicActiveClusters(ClustersConfigDump.DynamicCluster.newBuilder()
+              .setVersionInfo(r.version()).setCluster(Any.pack(r.proto())).setLastUpdated(at));
+          case RDS -> routes.addDynamicRouteConfigs(
+              io.envoyproxy.envoy.admin.v3.RoutesConfigDump.DynamicRouteConfig.newBuilder()
+                  .setVersionInfo(r.version()).setRouteConfig(Any.pack(r.proto())).setLastUpdated(at));
+          case EDS -> endpoints.addDynamicEndpointConfigs(
+              io.envoyproxy.envoy.admin.v3.EndpointsConfigDump.DynamicEndpointConfig.newBuilder()
+                  .setVersionInfo(r.version()).setEndpointConfig(Any.pack(r.proto())).setLastUpdated(at));
+        }
+      }
+    }
+    for (String note : d.waiting()) {
+      listeners.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder().setName("(pending)")
+          .setErrorState(io.envoyproxy.envoy.admin.v3.UpdateFailureState.newBuilder().setDetails(note)));
     }
   }
 

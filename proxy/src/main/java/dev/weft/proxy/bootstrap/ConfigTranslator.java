@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
+import dev.weft.proxy.config.AdsConfig;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.EndpointConfig;
 import dev.weft.proxy.config.FilterChainConfig;
@@ -34,6 +35,7 @@ import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
@@ -175,7 +177,11 @@ public final class ConfigTranslator {
       }
       listeners.add(l);
     }
-    return new ProxyConfig(b.getNode().getId(), b.getNode().getCluster(), admin, listeners, clusters);
+    AdsConfig ads = b.hasDynamicResources() ? dynamicResources(b, clusters) : null;
+    if (ads == null) {
+      staticOnlyChecks(listeners, protoClusters);
+    }
+    return new ProxyConfig(b.getNode().getId(), b.getNode().getCluster(), admin, listeners, clusters, Map.of(), ads);
   }
 
   // ---- addresses
@@ -303,7 +309,7 @@ public final class ConfigTranslator {
         error(path + ".typed_config.cluster", "a cluster is required");
         return null;
       }
-      if (!clusters.containsKey(tp.getCluster())) {
+      if (clusters != null && !clusters.containsKey(tp.getCluster())) {
         error(path + ".typed_config.cluster", "unknown cluster '" + tp.getCluster() + "'");
       }
       return new TcpProxyConfig(tp.getStatPrefix(), tp.getCluster(),
@@ -325,8 +331,11 @@ public final class ConfigTranslator {
         yield HttpConnectionManagerConfig.Codec.AUTO;
       }
     };
-    if (!h.hasRouteConfig()) {
-      error(path, "route_config is required (RDS is not available on a static listener)");
+    String rdsName = null;
+    if (h.hasRds()) {
+      rdsName = rds(h.getRds(), path + ".rds");
+    } else if (!h.hasRouteConfig()) {
+      error(path, "route_config or rds is required");
       return null;
     }
     if (h.getHttpFiltersCount() == 0) {
@@ -354,7 +363,8 @@ public final class ConfigTranslator {
         error(fp, "the router must be the last HTTP filter");
       }
     }
-    RouteTable routes = routeTable(h.getRouteConfig(), path + ".route_config", clusters);
+    RouteTable routes = rdsName != null ? RouteTable.empty(rdsName)
+        : routeTable(h.getRouteConfig(), path + ".route_config", clusters);
     var common = h.getCommonHttpProtocolOptions();
     int maxKb = h.hasMaxRequestHeadersKb() ? h.getMaxRequestHeadersKb().getValue() : DEFAULT_MAX_HEADERS_KB;
     if (maxKb < 1 || maxKb > 8192) {
@@ -390,7 +400,7 @@ public final class ConfigTranslator {
         !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
         h.getStripAnyHostPort(), upgrades,
         http2(h.getHttp2ProtocolOptions(), path + ".http2_protocol_options"), xfcc,
-        h.getSetCurrentClientCertDetails().getUri(), rbacFilters, pathNormalization(h, path));
+        h.getSetCurrentClientCertDetails().getUri(), rbacFilters, pathNormalization(h, path), rdsName);
   }
 
   private Http2Settings http2(Http2ProtocolOptions o, String path) {
@@ -844,7 +854,7 @@ public final class ConfigTranslator {
       io.envoyproxy.envoy.config.route.v3.RouteAction a) {
     if (name.isEmpty()) {
       error(path, "a cluster name is required");
-    } else if (!clusters.containsKey(name)) {
+    } else if (clusters != null && !clusters.containsKey(name)) {
       // Envoy's validate_clusters defaults to true for static route configurations.
       error(path, "unknown cluster '" + name + "'");
     }
@@ -898,8 +908,10 @@ public final class ConfigTranslator {
     }
     if (c.getClusterDiscoveryTypeCase() == Cluster.ClusterDiscoveryTypeCase.CLUSTER_TYPE) {
       error(path + ".cluster_type", "custom cluster types are not supported");
+    } else if (c.getType() == Cluster.DiscoveryType.EDS) {
+      edsConfig(c, path);
     } else if (c.getType() != Cluster.DiscoveryType.STATIC) {
-      error(path + ".type", c.getType() + " (expected: STATIC; EDS comes with xDS)");
+      error(path + ".type", c.getType() + " (expected: STATIC, or EDS over ADS)");
     }
     String lb = switch (c.getLbPolicy()) {
       case ROUND_ROBIN -> "ROUND_ROBIN";
@@ -908,48 +920,12 @@ public final class ConfigTranslator {
         yield "ROUND_ROBIN";
       }
     };
-    List<EndpointConfig> endpoints = new ArrayList<>();
     var la = c.getLoadAssignment();
-    if (!la.getClusterName().isEmpty() && !la.getClusterName().equals(c.getName())) {
-      error(path + ".load_assignment.cluster_name", "'" + la.getClusterName() + "' (expected: '" + c.getName() + "')");
+    String expectedName = c.getType() == Cluster.DiscoveryType.EDS ? edsServiceName(c) : c.getName();
+    if (!la.getClusterName().isEmpty() && !la.getClusterName().equals(expectedName)) {
+      error(path + ".load_assignment.cluster_name", "'" + la.getClusterName() + "' (expected: '" + expectedName + "')");
     }
-    for (int i = 0; i < la.getEndpointsCount(); i++) {
-      LocalityLbEndpoints lle = la.getEndpoints(i);
-      String lp = path + ".load_assignment.endpoints[" + i + "]";
-      if (lle.getPriority() != 0) {
-        error(lp + ".priority", lle.getPriority() + " (expected: 0; priorities come with load balancing)");
-      }
-      for (int j = 0; j < lle.getLbEndpointsCount(); j++) {
-        LbEndpoint e = lle.getLbEndpoints(j);
-        String ep = lp + ".lb_endpoints[" + j + "]";
-        if (!e.hasEndpoint() || !e.getEndpoint().hasAddress()) {
-          error(ep + ".endpoint.address", "an endpoint address is required");
-          continue;
-        }
-        SocketAddressConfig a = address(e.getEndpoint().getAddress(), ep + ".endpoint.address");
-        if (a == null) {
-          continue;
-        }
-        if (!isIpLiteral(a.host())) {
-          error(ep + ".endpoint.address.socket_address.address", "'" + a.host()
-              + "' (expected: an IP address in a STATIC cluster)");
-          continue;
-        }
-        if (a.port() == 0) {
-          error(ep + ".endpoint.address.socket_address.port_value", "0 (expected: 1 to 65535)");
-          continue;
-        }
-        if (e.getHealthStatus() == HealthStatus.UNHEALTHY || e.getHealthStatus() == HealthStatus.DRAINING
-            || e.getHealthStatus() == HealthStatus.TIMEOUT) {
-          continue;
-        }
-        int w = e.hasLoadBalancingWeight() ? e.getLoadBalancingWeight().getValue() : 1;
-        if (w < 1) {
-          error(ep + ".load_balancing_weight", w + " (expected: >= 1)");
-        }
-        endpoints.add(new EndpointConfig(canonical(a), w));
-      }
-    }
+    List<EndpointConfig> endpoints = loadAssignment(la, path + ".load_assignment");
     Duration connectTimeout = c.hasConnectTimeout() ? duration(c.getConnectTimeout()) : DEFAULT_CONNECT_TIMEOUT;
     if (connectTimeout.isZero() || connectTimeout.isNegative()) {
       error(path + ".connect_timeout", connectTimeout + " (expected: > 0)");
@@ -1000,12 +976,242 @@ public final class ConfigTranslator {
         maxRequests, http2(h2, path + ".http2_protocol_options"), limit, clusterTls);
   }
 
+  /**
+   * The endpoints of a {@code load_assignment} or of an EDS {@code ClusterLoadAssignment}: one
+   * function for both, so static and dynamic endpoints obey the same rules.
+   */
+  private List<EndpointConfig> loadAssignment(ClusterLoadAssignment la, String path) {
+    List<EndpointConfig> endpoints = new ArrayList<>();
+    for (int i = 0; i < la.getEndpointsCount(); i++) {
+      LocalityLbEndpoints lle = la.getEndpoints(i);
+      String lp = path + ".endpoints[" + i + "]";
+      if (lle.getPriority() != 0) {
+        error(lp + ".priority", lle.getPriority() + " (expected: 0; priorities come with load balancing)");
+      }
+      for (int j = 0; j < lle.getLbEndpointsCount(); j++) {
+        LbEndpoint e = lle.getLbEndpoints(j);
+        String ep = lp + ".lb_endpoints[" + j + "]";
+        if (!e.hasEndpoint() || !e.getEndpoint().hasAddress()) {
+          error(ep + ".endpoint.address", "an endpoint address is required");
+          continue;
+        }
+        SocketAddressConfig a = address(e.getEndpoint().getAddress(), ep + ".endpoint.address");
+        if (a == null) {
+          continue;
+        }
+        if (!isIpLiteral(a.host())) {
+          error(ep + ".endpoint.address.socket_address.address", "'" + a.host()
+              + "' (expected: an IP address)");
+          continue;
+        }
+        if (a.port() == 0) {
+          error(ep + ".endpoint.address.socket_address.port_value", "0 (expected: 1 to 65535)");
+          continue;
+        }
+        if (e.getHealthStatus() == HealthStatus.UNHEALTHY || e.getHealthStatus() == HealthStatus.DRAINING
+            || e.getHealthStatus() == HealthStatus.TIMEOUT) {
+          continue;
+        }
+        int w = e.hasLoadBalancingWeight() ? e.getLoadBalancingWeight().getValue() : 1;
+        if (w < 1) {
+          error(ep + ".load_balancing_weight", w + " (expected: >= 1)");
+        }
+        endpoints.add(new EndpointConfig(canonical(a), w));
+      }
+    }
+    return endpoints;
+  }
+
   private static SocketAddressConfig canonical(SocketAddressConfig a) {
     try {
       return new SocketAddressConfig(InetAddress.ofLiteral(a.host()).getHostAddress(), a.port());
     } catch (IllegalArgumentException e) {
       return a;
     }
+  }
+
+  // ---- xDS: dynamic_resources, RDS and EDS references, per-resource translation
+
+  /** The bootstrap's {@code dynamic_resources}: ADS only, naming a static cluster. */
+  private AdsConfig dynamicResources(Bootstrap b, Map<String, ClusterConfig> clusters) {
+    var d = b.getDynamicResources();
+    String path = "dynamic_resources";
+    if (!d.hasAdsConfig()) {
+      error(path + ".ads_config", "an ads_config is required (Weft gets dynamic resources over ADS only)");
+      return null;
+    }
+    var api = d.getAdsConfig();
+    String ap = path + ".ads_config";
+    boolean delta = switch (api.getApiType()) {
+      case DELTA_GRPC -> true;
+      case GRPC -> false;
+      default -> {
+        error(ap + ".api_type", api.getApiType() + " (expected: DELTA_GRPC or GRPC)");
+        yield true;
+      }
+    };
+    if (api.getTransportApiVersion() != io.envoyproxy.envoy.config.core.v3.ApiVersion.V3) {
+      error(ap + ".transport_api_version", api.getTransportApiVersion() + " (expected: V3)");
+    }
+    String cluster = null;
+    Duration base = AdsConfig.DEFAULT_RETRY_BASE;
+    Duration max = AdsConfig.DEFAULT_RETRY_MAX;
+    if (api.getGrpcServicesCount() != 1 || !api.getGrpcServices(0).hasEnvoyGrpc()) {
+      error(ap + ".grpc_services", "exactly one grpc_services entry with envoy_grpc is required");
+    } else {
+      var g = api.getGrpcServices(0).getEnvoyGrpc();
+      String gp = ap + ".grpc_services[0].envoy_grpc";
+      cluster = g.getClusterName();
+      ClusterConfig target = clusters.get(cluster);
+      if (cluster.isEmpty() || target == null) {
+        error(gp + ".cluster_name", "'" + cluster + "' (expected: the name of a static cluster)");
+      } else if (target.endpoints().isEmpty()) {
+        error(gp + ".cluster_name", "cluster '" + cluster + "' has no endpoints (expected: the control plane's address)");
+      }
+      if (g.hasRetryPolicy() && g.getRetryPolicy().hasRetryBackOff()) {
+        var back = g.getRetryPolicy().getRetryBackOff();
+        String bp = gp + ".retry_policy.retry_back_off";
+        base = back.hasBaseInterval() ? duration(back.getBaseInterval()) : base;
+        max = back.hasMaxInterval() ? duration(back.getMaxInterval()) : base.multipliedBy(10);
+        if (base.isZero() || base.isNegative()) {
+          error(bp + ".base_interval", base + " (expected: > 0)");
+        }
+        if (max.compareTo(base) < 0) {
+          error(bp + ".max_interval", max + " (expected: >= base_interval " + base + ")");
+        }
+      }
+    }
+    boolean lds = d.hasLdsConfig() && adsSource(d.getLdsConfig(), path + ".lds_config");
+    boolean cds = d.hasCdsConfig() && adsSource(d.getCdsConfig(), path + ".cds_config");
+    return new AdsConfig(cluster, delta, lds, cds, base, max, b.getNode());
+  }
+
+  /** Whether a {@code ConfigSource} is {@code ads: {}}; adds an error when it is anything else. */
+  private boolean adsSource(io.envoyproxy.envoy.config.core.v3.ConfigSource source, String path) {
+    if (!source.hasAds()) {
+      error(path, "only 'ads: {}' is supported (the ADS stream of dynamic_resources.ads_config)");
+      return false;
+    }
+    if (source.getResourceApiVersion() != io.envoyproxy.envoy.config.core.v3.ApiVersion.V3
+        && source.getResourceApiVersion() != io.envoyproxy.envoy.config.core.v3.ApiVersion.AUTO) {
+      error(path + ".resource_api_version", source.getResourceApiVersion() + " (expected: V3)");
+    }
+    return true;
+  }
+
+  /** HCM {@code rds}: the route configuration's name, over ADS. */
+  private String rds(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds rds, String path) {
+    adsSource(rds.getConfigSource(), path + ".config_source");
+    if (rds.getRouteConfigName().isEmpty()) {
+      error(path + ".route_config_name", "a route_config_name is required");
+    }
+    return rds.getRouteConfigName();
+  }
+
+  private void edsConfig(Cluster c, String path) {
+    if (!c.hasEdsClusterConfig()) {
+      error(path + ".eds_cluster_config", "an EDS cluster needs eds_cluster_config with eds_config: { ads: {} }");
+      return;
+    }
+    adsSource(c.getEdsClusterConfig().getEdsConfig(), path + ".eds_cluster_config.eds_config");
+  }
+
+  /** The name an EDS cluster's endpoints are requested by: its service_name, else its own name. */
+  public static String edsServiceName(Cluster c) {
+    String s = c.getEdsClusterConfig().getServiceName();
+    return s.isEmpty() ? c.getName() : s;
+  }
+
+  /** A bootstrap without ADS cannot use RDS or EDS. */
+  private void staticOnlyChecks(List<ListenerConfig> listeners, List<Cluster> protoClusters) {
+    for (int i = 0; i < protoClusters.size(); i++) {
+      if (protoClusters.get(i).getType() == Cluster.DiscoveryType.EDS) {
+        error("static_resources.clusters[" + i + "].type", "EDS needs dynamic_resources.ads_config");
+      }
+    }
+    for (ListenerConfig l : listeners) {
+      for (FilterChainConfig c : l.filterChains()) {
+        if (c.filter() instanceof HttpConnectionManagerConfig h && h.rdsRouteConfigName() != null) {
+          error("static_resources.listeners", "listener '" + l.name() + "' uses rds '" + h.rdsRouteConfigName()
+              + "', which needs dynamic_resources.ads_config");
+        }
+      }
+    }
+  }
+
+  /**
+   * One xDS resource's translation: the value when it is valid, else every error found (paths
+   * relative to the resource). The same checks as a static bootstrap, including the
+   * {@link SupportedFields} allow-list; references to clusters are not checked here (a resource
+   * may name a cluster that has not arrived yet: warming waits for it).
+   */
+  public record Translated<T>(T value, List<ConfigError> errors) {
+    public Translated {
+      errors = List.copyOf(errors);
+    }
+
+    public boolean ok() {
+      return errors.isEmpty();
+    }
+
+    /** The errors in one line each, for a NACK's {@code error_detail}. */
+    public String describe() {
+      StringBuilder sb = new StringBuilder();
+      for (ConfigError e : errors) {
+        String path = e.path().startsWith(".") ? e.path().substring(1) : e.path();
+        sb.append(sb.isEmpty() ? "" : "; ").append(path.isEmpty() ? "" : path + ": ").append(e.message());
+      }
+      return sb.toString();
+    }
+  }
+
+  private <M extends Message, T> Translated<T> resource(M message, java.util.function.Supplier<T> translate) {
+    supported.check(message, "", locations, errors);
+    if (!errors.isEmpty()) {
+      return new Translated<>(null, errors);
+    }
+    T value = translate.get();
+    return new Translated<>(errors.isEmpty() ? value : null, errors);
+  }
+
+  /** A Listener from LDS; an HCM may use {@code rds} over ADS. */
+  public static Translated<ListenerConfig> translateListener(Listener l) {
+    ConfigTranslator t = new ConfigTranslator(Map.of());
+    return t.resource(l, () -> t.listener(l, "", null));
+  }
+
+  /** A RouteConfiguration from RDS. */
+  public static Translated<RouteTable> translateRouteConfiguration(RouteConfiguration rc) {
+    ConfigTranslator t = new ConfigTranslator(Map.of());
+    return t.resource(rc, () -> {
+      if (rc.getName().isEmpty()) {
+        t.error("name", "a route configuration needs a name");
+      }
+      return t.routeTable(rc, "", null);
+    });
+  }
+
+  /**
+   * A Cluster from CDS. An EDS cluster is translated with {@code endpoints} as its load
+   * assignment (exactly as a static {@code load_assignment}); pass {@code null} to validate it
+   * before its endpoints have arrived.
+   */
+  public static Translated<ClusterConfig> translateCluster(Cluster c, ClusterLoadAssignment endpoints) {
+    ConfigTranslator t = new ConfigTranslator(Map.of());
+    Cluster merged = endpoints == null ? c : c.toBuilder().setLoadAssignment(endpoints).build();
+    return t.resource(c, () -> t.cluster(merged, ""));
+  }
+
+  /** A ClusterLoadAssignment from EDS, checked on its own (the same rules as a load_assignment). */
+  public static Translated<ClusterLoadAssignment> translateLoadAssignment(ClusterLoadAssignment cla) {
+    ConfigTranslator t = new ConfigTranslator(Map.of());
+    return t.resource(cla, () -> {
+      if (cla.getClusterName().isEmpty()) {
+        t.error("cluster_name", "a cluster_name is required");
+      }
+      t.loadAssignment(cla, "");
+      return cla;
+    });
   }
 
   // ---- helpers

@@ -21,6 +21,9 @@ import java.util.Set;
  * @param setClientCertUri    add the peer's URI SAN to the header we set
  * @param rbac                RBAC HTTP filters, in order, applied before the router
  * @param pathNormalization   how request paths are normalized before routing and authorization
+ * @param rdsRouteConfigName  the route configuration's name when it comes by RDS (then
+ *                            {@code routes} is empty and the current table is looked up per
+ *                            request), or {@code null} for an inline {@code route_config}
  */
 public record HttpConnectionManagerConfig(
     String statPrefix,
@@ -36,7 +39,8 @@ public record HttpConnectionManagerConfig(
     ForwardClientCert forwardClientCert,
     boolean setClientCertUri,
     List<RbacConfig> rbac,
-    PathNormalization pathNormalization) implements NetworkFilterConfig {
+    PathNormalization pathNormalization,
+    String rdsRouteConfigName) implements NetworkFilterConfig {
 
   public HttpConnectionManagerConfig {
     upgradeTypes = Set.copyOf(upgradeTypes);

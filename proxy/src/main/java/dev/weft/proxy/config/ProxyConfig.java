@@ -12,17 +12,34 @@ import java.util.Map;
  * @param admin      where the admin server listens, or {@code null} for none
  * @param listeners  listeners in configuration order
  * @param clusters   clusters by name
+ * @param routeTables route configurations received by RDS, by name (empty for a static config)
+ * @param ads        the ADS stream for dynamic resources, or {@code null} for a static config
  */
 public record ProxyConfig(
     String nodeId,
     String nodeCluster,
     SocketAddressConfig admin,
     List<ListenerConfig> listeners,
-    Map<String, ClusterConfig> clusters) {
+    Map<String, ClusterConfig> clusters,
+    Map<String, RouteTable> routeTables,
+    AdsConfig ads) {
 
   public ProxyConfig {
     listeners = List.copyOf(listeners);
     clusters = Map.copyOf(clusters);
+    routeTables = Map.copyOf(routeTables);
+  }
+
+  /** A static configuration: no RDS route tables, no ADS. */
+  public ProxyConfig(String nodeId, String nodeCluster, SocketAddressConfig admin, List<ListenerConfig> listeners,
+      Map<String, ClusterConfig> clusters) {
+    this(nodeId, nodeCluster, admin, listeners, clusters, Map.of(), null);
+  }
+
+  /** The route table an HTTP connection manager with RDS names, or an empty one while it is unknown. */
+  public RouteTable routeTable(String name) {
+    RouteTable t = routeTables.get(name);
+    return t != null ? t : RouteTable.empty(name);
   }
 
   public ClusterConfig cluster(String name) {

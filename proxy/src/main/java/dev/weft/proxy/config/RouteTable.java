@@ -27,6 +27,11 @@ public record RouteTable(
         DomainIndex.of(virtualHosts));
   }
 
+  /** A table with no virtual hosts (every request gets 404): an RDS name before its routes arrive. */
+  public static RouteTable empty(String name) {
+    return new RouteTable(name, List.of(), HeaderMutation.NONE, HeaderMutation.NONE, false);
+  }
+
   /**
    * The virtual host for a Host/:authority value, following Envoy's order: exact domain, then
    * the longest suffix wildcard ({@code *.example.com}), then the longest prefix wildcard

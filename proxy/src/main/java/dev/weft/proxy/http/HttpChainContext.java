@@ -1,6 +1,7 @@
 package dev.weft.proxy.http;
 
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
+import dev.weft.proxy.config.RouteTable;
 import dev.weft.proxy.metrics.ProxyMetrics;
 import dev.weft.proxy.upstream.ClusterManager;
 
@@ -9,10 +10,20 @@ import dev.weft.proxy.upstream.ClusterManager;
  *
  * @param listener listener name (metric label)
  * @param config   the chain's HTTP connection manager config
+ * @param routes   the route table for a new request: the inline {@code route_config}, or the
+ *                 current RDS table of the published snapshot (read once per request)
  */
 public record HttpChainContext(
     String listener,
     HttpConnectionManagerConfig config,
     ClusterManager clusters,
     ProxyMetrics metrics,
-    DrainState drain) {}
+    DrainState drain,
+    java.util.function.Supplier<RouteTable> routes) {
+
+  /** A chain whose routes are its inline {@code route_config}. */
+  public HttpChainContext(String listener, HttpConnectionManagerConfig config, ClusterManager clusters,
+      ProxyMetrics metrics, DrainState drain) {
+    this(listener, config, clusters, metrics, drain, config::routes);
+  }
+}

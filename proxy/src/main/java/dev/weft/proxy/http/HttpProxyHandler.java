@@ -278,7 +278,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       return;
     }
 
-    table = config.routes();
+    table = chain.routes().get();
     virtualHost = table.findVirtualHost(h.get(HttpHeaderNames.HOST), config.stripAnyHostPort());
     route = virtualHost == null ? null : Router.match(virtualHost, req, path, grpc);
     if (route == null) {

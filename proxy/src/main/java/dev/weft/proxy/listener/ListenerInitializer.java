@@ -67,6 +67,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
   private final Map<FilterChainConfig, TlsContextProvider> tls = new IdentityHashMap<>();
   private final boolean sniff;
   private final boolean sniffHttp;
+  private final java.util.function.Function<String, dev.weft.proxy.config.RouteTable> rds;
 
   /**
    * @param tlsContexts builds the server TLS contexts of chains with a transport socket
@@ -75,6 +76,19 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
   public ListenerInitializer(ListenerConfig listener, ClusterManager clusters, ProxyMetrics metrics,
       ChannelGroup connections, DrainState drain, Duration drainTimeout, TlsContexts tlsContexts)
       throws TlsContexts.TlsSetupException {
+    this(listener, clusters, metrics, connections, drain, drainTimeout, tlsContexts,
+        dev.weft.proxy.config.RouteTable::empty);
+  }
+
+  /**
+   * @param rds the current route table of an RDS name (looked up per request, so a route
+   *            update reaches requests on connections already open)
+   */
+  public ListenerInitializer(ListenerConfig listener, ClusterManager clusters, ProxyMetrics metrics,
+      ChannelGroup connections, DrainState drain, Duration drainTimeout, TlsContexts tlsContexts,
+      java.util.function.Function<String, dev.weft.proxy.config.RouteTable> rds)
+      throws TlsContexts.TlsSetupException {
+    this.rds = rds;
     this.listener = listener;
     this.clusters = clusters;
     this.metrics = metrics;
@@ -103,7 +117,9 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
   private void context(FilterChainConfig c, TlsContexts tlsContexts) throws TlsContexts.TlsSetupException {
     if (c.filter() instanceof HttpConnectionManagerConfig h) {
-      httpChains.put(h, new HttpChainContext(listener.name(), h, clusters, metrics, drain));
+      String rdsName = h.rdsRouteConfigName();
+      httpChains.put(h, rdsName == null ? new HttpChainContext(listener.name(), h, clusters, metrics, drain)
+          : new HttpChainContext(listener.name(), h, clusters, metrics, drain, () -> rds.apply(rdsName)));
     }
     if (c.tls() != null) {
       tls.put(c, tlsContexts.server(c.tls()));

@@ -68,7 +68,7 @@ class ConfigTranslatorTest {
     String yaml = Bootstraps.bootstrap(Bootstraps.httpListener("http", Bootstraps.routeAllTo("app"), ""), clusters);
     assertThatThrownBy(() -> load(yaml))
         .hasMessageContaining("static_resources.clusters[1].name: duplicate cluster name 'app'")
-        .hasMessageContaining("'localhost' (expected: an IP address in a STATIC cluster)");
+        .hasMessageContaining("'localhost' (expected: an IP address)");
   }
 
   @Test
