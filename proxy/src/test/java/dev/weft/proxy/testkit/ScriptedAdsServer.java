@@ -24,6 +24,8 @@ import java.util.function.Predicate;
 public final class ScriptedAdsServer implements AutoCloseable {
   private final BlockingQueue<DiscoveryRequest> requests = new LinkedBlockingQueue<>();
   private final BlockingQueue<DeltaDiscoveryRequest> deltaRequests = new LinkedBlockingQueue<>();
+  private final java.util.List<DiscoveryRequest> skipped = new java.util.ArrayList<>();
+  private final java.util.List<DeltaDiscoveryRequest> skippedDelta = new java.util.ArrayList<>();
   private volatile StreamObserver<DiscoveryResponse> sotw;
   private volatile StreamObserver<DeltaDiscoveryResponse> delta;
   private final Server server;
@@ -88,28 +90,37 @@ public final class ScriptedAdsServer implements AutoCloseable {
 
   /** The next request matching {@code which}, skipping others; fails after {@code timeout}. */
   public DiscoveryRequest next(Predicate<DiscoveryRequest> which, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      DiscoveryRequest r = requests.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      if (r == null) {
-        throw new AssertionError("no matching request within " + timeout);
-      }
-      if (which.test(r)) {
-        return r;
-      }
-    }
+    return take(requests, skipped, which, timeout);
   }
 
   public DeltaDiscoveryRequest nextDelta(Predicate<DeltaDiscoveryRequest> which, Duration timeout)
       throws InterruptedException {
+    return take(deltaRequests, skippedDelta, which, timeout);
+  }
+
+  /** The oldest request matching {@code which}, earlier non-matching ones kept for later calls. */
+  private static <T> T take(BlockingQueue<T> queue, java.util.List<T> skipped, Predicate<T> which, Duration timeout)
+      throws InterruptedException {
+    synchronized (skipped) {
+      for (var it = skipped.iterator(); it.hasNext(); ) {
+        T r = it.next();
+        if (which.test(r)) {
+          it.remove();
+          return r;
+        }
+      }
+    }
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      DeltaDiscoveryRequest r = deltaRequests.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      T r = queue.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       if (r == null) {
-        throw new AssertionError("no matching delta request within " + timeout);
+        throw new AssertionError("no matching request within " + timeout + "; unmatched: " + skipped);
       }
       if (which.test(r)) {
         return r;
+      }
+      synchronized (skipped) {
+        skipped.add(r);
       }
     }
   }
