@@ -275,7 +275,7 @@ public final class PolicyLoader {
       }
       String authority = rw.string("authority");
       if (prefix == null && authority == null) {
-        rw.ctx.error(rw.node, rw.path, "an empty rewrite (expected: prefix, authority or both)");
+        rw.errorHere("an empty rewrite (expected: prefix, authority or both)");
       }
       rw.finish();
       rewrite = new TrafficRoute.Rewrite(prefix, authority);
@@ -304,7 +304,7 @@ public final class PolicyLoader {
           + ")");
     }
     if (p == null && headers.isEmpty() && method == null) {
-      m.ctx.error(m.node, m.path, "an empty match (expected: path, headers or method)");
+      m.errorHere("an empty match (expected: path, headers or method)");
     }
     m.finish();
     return new Match(path, headers, method);
@@ -333,9 +333,9 @@ public final class PolicyLoader {
       found.add(new StringMatch(k, v));
     }
     if (found.size() > 1) {
-      o.ctx.error(o.node, o.path, "several of exact, prefix, regex (expected: exactly one)");
+      o.errorHere("several of exact, prefix, regex (expected: exactly one)");
     } else if (found.isEmpty() && isPath && !o.has("exact") && !o.has("prefix") && !o.has("regex")) {
-      o.ctx.error(o.node, o.path, "no condition (expected: exactly one of exact, prefix, regex)");
+      o.errorHere("no condition (expected: exactly one of exact, prefix, regex)");
     }
     return found.isEmpty() ? null : found.get(0);
   }
@@ -433,7 +433,7 @@ public final class PolicyLoader {
       Integer http = a.integer("httpStatus", 200, 599);
       Integer grpc = a.integer("grpcStatus", 1, 16);
       if (a.has("httpStatus") == a.has("grpcStatus")) {
-        a.ctx.error(a.node, a.path, (a.has("httpStatus") ? "both httpStatus and grpcStatus" : "no status")
+        a.errorHere((a.has("httpStatus") ? "both httpStatus and grpcStatus" : "no status")
             + " (expected: exactly one of httpStatus, grpcStatus)");
       }
       Double percent = a.number("percent", 0, 100);
@@ -441,7 +441,7 @@ public final class PolicyLoader {
       abort = new Fault.Abort(http == null ? 0 : http, grpc == null ? 0 : grpc, percent == null ? 100 : percent);
     }
     if (d == null && a == null) {
-      o.ctx.error(o.node, o.path, "an empty fault (expected: delay, abort or both)");
+      o.errorHere("an empty fault (expected: delay, abort or both)");
     }
     o.finish();
     return new Fault(delay, abort);
@@ -501,7 +501,7 @@ public final class PolicyLoader {
         Boolean sourceIp = h.bool("sourceIp");
         int n = (h.has("header") ? 1 : 0) + (c != null ? 1 : 0) + (Boolean.TRUE.equals(sourceIp) ? 1 : 0);
         if (n != 1) {
-          h.ctx.error(h.node, h.path, (n == 0 ? "no hash key" : "several hash keys")
+          h.errorHere((n == 0 ? "no hash key" : "several hash keys")
               + " (expected: exactly one of header, cookie, sourceIp: true)");
         }
         h.finish();
@@ -562,7 +562,7 @@ public final class PolicyLoader {
         tcp = true;
       }
       if ((http != null) == tcp) {
-        h.ctx.error(h.node, h.path, (tcp ? "both http and tcp" : "neither http nor tcp")
+        h.errorHere((tcp ? "both http and tcp" : "neither http nor tcp")
             + " (expected: exactly one of http: {path: ...}, tcp: {})");
       }
       h.finish();
@@ -595,7 +595,9 @@ public final class PolicyLoader {
       return Map.of();
     }
     Map<String, String> labels = s.stringMap("matchLabels");
-    if (labels.isEmpty()) {
+    if (!s.has("matchLabels")) {
+      s.require("matchLabels");
+    } else if (labels.isEmpty()) {
       s.error("matchLabels", "no labels (expected: at least one label; leave out the selector to select "
           + "the whole namespace)");
     }
@@ -637,8 +639,8 @@ public final class PolicyLoader {
           }
           return item.text();
         });
-        if (principals.isEmpty() && namespaces.isEmpty() && accounts.isEmpty()) {
-          f.ctx.error(f.node, f.path, "no callers (expected: principals, namespaces or serviceAccounts)");
+        if (!f.has("principals") && !f.has("namespaces") && !f.has("serviceAccounts")) {
+          f.errorHere("no callers (expected: principals, namespaces or serviceAccounts)");
         }
         f.finish();
         from.add(new AuthorizationPolicy.Source(principals, namespaces, accounts));
@@ -662,8 +664,8 @@ public final class PolicyLoader {
           }
           return item.text();
         });
-        if (paths.isEmpty() && methods.isEmpty()) {
-          t.ctx.error(t.node, t.path, "no operations (expected: paths or methods)");
+        if (!t.has("paths") && !t.has("methods")) {
+          t.errorHere("no operations (expected: paths or methods)");
         }
         t.finish();
         to.add(new AuthorizationPolicy.Operation(paths, methods));

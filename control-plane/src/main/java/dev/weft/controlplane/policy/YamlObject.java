@@ -57,14 +57,17 @@ final class YamlObject {
   final Context ctx;
   final String path;
   final Node node;
+  /** Where errors about this object as a whole point: its key, or the list item. */
+  final Node anchor;
   private final Map<String, NodeTuple> entries = new LinkedHashMap<>();
   private final Set<String> used = new LinkedHashSet<>();
   private final Set<String> ignored = new LinkedHashSet<>();
 
-  private YamlObject(Context ctx, String path, MappingNode node) {
+  private YamlObject(Context ctx, String path, MappingNode node, Node anchor) {
     this.ctx = ctx;
     this.path = path;
     this.node = node;
+    this.anchor = anchor;
     for (NodeTuple t : node.getValue()) {
       if (t.getKeyNode() instanceof ScalarNode k) {
         if (entries.putIfAbsent(k.getValue(), t) != null) {
@@ -80,7 +83,7 @@ final class YamlObject {
   /** Wraps {@code node} as an object at {@code path}; null (with an error) when it is not a mapping. */
   static YamlObject of(Context ctx, String path, Node node, Node keyNode) {
     if (node instanceof MappingNode m) {
-      return new YamlObject(ctx, path, m);
+      return new YamlObject(ctx, path, m, keyNode != null ? keyNode : node);
     }
     ctx.error(keyNode != null ? keyNode : node, path, describe(node) + " (expected: an object)");
     return null;
@@ -120,6 +123,11 @@ final class YamlObject {
     return Context.position(t == null ? node : t.getKeyNode());
   }
 
+  /** Adds an error on this object as a whole. */
+  void errorHere(String message) {
+    ctx.error(anchor, path, message);
+  }
+
   /** Adds an error on {@code key} of this object. */
   void error(String key, String message) {
     ctx.error(keyNode(key), child(key), message);
@@ -128,7 +136,7 @@ final class YamlObject {
   /** Adds an error on this object when a required key is missing; returns whether it is present. */
   boolean require(String key) {
     if (!has(key)) {
-      ctx.error(node, child(key), "required field is missing");
+      ctx.error(anchor, child(key), "required field is missing");
       return false;
     }
     return true;
