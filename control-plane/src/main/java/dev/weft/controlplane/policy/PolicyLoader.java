@@ -45,6 +45,10 @@ public final class PolicyLoader {
   public static final String API_VERSION = "weft.dev/v1alpha1";
   public static final List<String> KINDS =
       List.of("TrafficRoute", "DestinationPolicy", "MTLSPolicy", "AuthorizationPolicy", "MeshConfig");
+  /** Each kind's plural resource name, as the CRDs in {@code deploy/crds/} declare it. */
+  public static final Map<String, String> PLURALS = Map.of("TrafficRoute", "trafficroutes",
+      "DestinationPolicy", "destinationpolicies", "MTLSPolicy", "mtlspolicies",
+      "AuthorizationPolicy", "authorizationpolicies", "MeshConfig", "meshconfigs");
 
   /** Kubernetes ObjectMeta fields a custom resource read from the API server carries. */
   private static final String[] OBJECT_META = {"uid", "resourceVersion", "generation", "creationTimestamp",
@@ -57,6 +61,7 @@ public final class PolicyLoader {
   private final List<Object> policies = new ArrayList<>();
   private final List<PolicyError> errors = new ArrayList<>();
   private final Set<String> invalid = new HashSet<>();
+  private final List<String> sources = new ArrayList<>();
 
   private PolicyLoader() {}
 
@@ -85,6 +90,7 @@ public final class PolicyLoader {
       try {
         text = Files.readString(f);
       } catch (IOException e) {
+        loader.sources.add(f.toString());
         loader.errors.add(new PolicyError(f.toString(), 0, 0, "", "", "cannot read: " + e));
         continue;
       }
@@ -106,6 +112,7 @@ public final class PolicyLoader {
   // ---- documents
 
   private void parseText(String text, String source) {
+    sources.add(source);
     List<Node> docs = new ArrayList<>();
     try {
       new Compose(LoadSettings.builder().setLabel(source).build()).composeAllFromString(text).forEach(docs::add);
@@ -795,8 +802,9 @@ public final class PolicyLoader {
         invalid.add(t.meta().resource());
       }
     }
-    errors.sort(java.util.Comparator.comparing(PolicyError::source).thenComparingInt(PolicyError::line)
-        .thenComparingInt(PolicyError::column));
+    // In source order: files as given, then line and column.
+    errors.sort(java.util.Comparator.comparingInt((PolicyError e) -> sources.indexOf(e.source()))
+        .thenComparingInt(PolicyError::line).thenComparingInt(PolicyError::column));
     return new PolicyLoad(new PolicySet(checked, destinations, mtls, authz,
         meshes.isEmpty() ? MeshConfig.DEFAULT : meshes.get(0)), errors);
   }

@@ -155,6 +155,17 @@ public final class MeshTranslator {
     return ResourceValidator.validate(resources);
   }
 
+  /** A problem {@link #check} found, and the policy it comes from ("" when none). */
+  public record Rejection(String policy, String message) {}
+
+  /**
+   * As {@link #validate}, with each problem tied to the policy (TrafficRoute or DestinationPolicy)
+   * whose route or cluster it is in, so that it can be reported on that policy.
+   */
+  public static List<Rejection> check(XdsResources resources) {
+    return ResourceValidator.check(resources).stream().map(p -> new Rejection(p.policy(), p.message())).toList();
+  }
+
   // ---- translation
 
   private XdsResources translate() {
@@ -360,8 +371,11 @@ public final class MeshTranslator {
     }
     Service target = backends.isEmpty() ? s
         : registry.service(s.namespace(), backends.get(0).service()).orElse(s);
-    policies.destinationPolicy(target.namespace(), target.name()).map(DestinationPolicy::loadBalancer)
-        .filter(lb -> lb.hashKey() != null).ifPresent(lb -> a.addHashPolicy(hashPolicy(lb.hashKey())));
+    DestinationPolicy hashing = policies.destinationPolicy(target.namespace(), target.name())
+        .filter(d -> d.loadBalancer() != null && d.loadBalancer().hashKey() != null).orElse(null);
+    if (hashing != null) {
+      a.addHashPolicy(hashPolicy(hashing.loadBalancer().hashKey()));
+    }
     if (r != null && r.rewrite() != null) {
       if (r.rewrite().prefix() != null) {
         a.setPrefixRewrite(r.rewrite().prefix());
@@ -380,6 +394,8 @@ public final class MeshTranslator {
     }
     if (tr != null) {
       route.setMetadata(policyMetadata(tr.meta().resource()));
+    } else if (hashing != null) {
+      route.setMetadata(policyMetadata(hashing.meta().resource()));
     }
     return route.build();
   }

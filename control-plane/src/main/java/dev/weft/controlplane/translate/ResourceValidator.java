@@ -47,8 +47,22 @@ final class ResourceValidator {
 
   private ResourceValidator() {}
 
+  /**
+   * One problem found in the resources.
+   *
+   * @param policy  the policy the faulty resource was translated from ({@code Kind/namespace/name},
+   *                from the route's or cluster's {@code weft.policy} metadata), or "" when none
+   * @param message what is wrong, naming the resource
+   */
+  record Problem(String policy, String message) {}
+
   static List<String> validate(XdsResources resources) {
+    return check(resources).stream().map(Problem::message).toList();
+  }
+
+  static List<Problem> check(XdsResources resources) {
     List<String> errors = new ArrayList<>();
+    List<Problem> problems = new ArrayList<>();
     Map<String, RouteConfiguration> routes = new HashMap<>();
     for (RouteConfiguration rc : resources.routes()) {
       if (routes.putIfAbsent(rc.getName(), rc) != null) {
@@ -77,14 +91,61 @@ final class ResourceValidator {
     }
     Bootstrap bootstrap = Bootstrap.newBuilder().setNode(Node.newBuilder().setId("validate"))
         .setStaticResources(statics).build();
+    for (String e : errors) {
+      problems.add(new Problem(policyOf(e, resources), e));
+    }
     try {
       ConfigTranslator.translate(bootstrap, Map.of());
     } catch (ConfigException e) {
       for (ConfigError err : e.errors()) {
-        errors.add(rename(err, bootstrap, routeOwners));
+        problems.add(new Problem(policyOf(err.path(), bootstrap), rename(err, bootstrap, routeOwners)));
       }
     }
-    return errors;
+    return problems;
+  }
+
+  private static final Pattern INLINE_ROUTE = Pattern.compile(
+      "^static_resources\\.listeners\\[(\\d+)]\\.filter_chains\\[(\\d+)]\\.filters\\[(\\d+)]\\.typed_config"
+          + "\\.route_config\\.virtual_hosts\\[(\\d+)]\\.routes\\[(\\d+)]");
+  private static final Pattern NAMED_CLUSTER = Pattern.compile("^cluster '([^']*)'");
+
+  /** The policy behind the route or cluster at a bootstrap path, from its metadata. */
+  private static String policyOf(String path, Bootstrap b) {
+    if (path == null) {
+      return "";
+    }
+    Matcher m = CLUSTER_PATH.matcher(path);
+    if (m.find()) {
+      return policyOf(b.getStaticResources().getClusters(Integer.parseInt(m.group(1))).getMetadata());
+    }
+    m = INLINE_ROUTE.matcher(path);
+    if (m.find()) {
+      try {
+        HttpConnectionManager hcm = b.getStaticResources().getListeners(Integer.parseInt(m.group(1)))
+            .getFilterChains(Integer.parseInt(m.group(2))).getFilters(Integer.parseInt(m.group(3)))
+            .getTypedConfig().unpack(HttpConnectionManager.class);
+        return policyOf(hcm.getRouteConfig().getVirtualHosts(Integer.parseInt(m.group(4)))
+            .getRoutes(Integer.parseInt(m.group(5))).getMetadata());
+      } catch (InvalidProtocolBufferException | IndexOutOfBoundsException e) {
+        return "";
+      }
+    }
+    return "";
+  }
+
+  /** The policy behind a cluster named in one of this class's own messages. */
+  private static String policyOf(String message, XdsResources resources) {
+    Matcher m = NAMED_CLUSTER.matcher(message);
+    if (m.find()) {
+      return resources.clusters().stream().filter(c -> c.getName().equals(m.group(1))).findFirst()
+          .map(c -> policyOf(c.getMetadata())).orElse("");
+    }
+    return "";
+  }
+
+  private static String policyOf(io.envoyproxy.envoy.config.core.v3.Metadata metadata) {
+    var s = metadata.getFilterMetadataMap().get(MeshTranslator.POLICY_METADATA);
+    return s == null || !s.containsFields("resource") ? "" : s.getFieldsOrThrow("resource").getStringValue();
   }
 
   /** The listener with every RDS connection manager given its route configuration inline. */
