@@ -187,13 +187,20 @@ public final class Sidecar implements AutoCloseable {
       config = next;
       for (ListenerConfig l : next.listeners()) {
         ListenerSlot slot = listeners.get(l.name());
-        if (slot == null) {
-          slot = new ListenerSlot(l);
-          slot.bind();
-          listeners.put(l.name(), slot);
-          LOG.info("listener '" + l.name() + "' listening on " + slot.channel.localAddress());
-        } else if (slot.current.config != l) {
-          slot.update(l);
+        try {
+          if (slot == null) {
+            slot = new ListenerSlot(l);
+            slot.bind();
+            listeners.put(l.name(), slot);
+            LOG.info("listener '" + l.name() + "' listening on " + slot.channel.localAddress());
+          } else if (slot.current.config != l) {
+            slot.update(l);
+          }
+        } catch (InterruptedException e) {
+          throw e;
+        } catch (Exception e) {
+          // One listener that cannot bind (address in use) or load its TLS material does not stop the rest.
+          LOG.warning("listener '" + l.name() + "' from the control plane cannot start: " + e.getMessage());
         }
       }
       for (var it = listeners.entrySet().iterator(); it.hasNext(); ) {
@@ -259,12 +266,18 @@ public final class Sidecar implements AutoCloseable {
           .channel();
     }
 
-    void update(ListenerConfig l) throws TlsContexts.TlsSetupException, InterruptedException {
+    void update(ListenerConfig l) throws Exception {
       Generation old = current;
       current = generation(l);
       if (!l.address().equals(old.config().address())) {
         Channel oldChannel = channel;
-        bind();
+        try {
+          bind();
+        } catch (Exception e) {
+          current = old;
+          channel = oldChannel;
+          throw e;
+        }
         oldChannel.close();
       }
       drainConnections(old.connections());

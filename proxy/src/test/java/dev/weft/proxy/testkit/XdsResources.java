@@ -74,8 +74,20 @@ public final class XdsResources {
 
   /** A listener on 127.0.0.1:0 whose HTTP connection manager takes route configuration {@code routes} by RDS. */
   public static Listener listener(String name, String routes) {
+    return listener(name, routes, name);
+  }
+
+  /** The same on a fixed port. */
+  public static Listener listener(String name, String routes, int port) {
+    Listener l = listener(name, routes);
+    return l.toBuilder().setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
+        .setAddress("127.0.0.1").setPortValue(port))).build();
+  }
+
+  /** The same, with another HTTP stat prefix (a changed listener). */
+  public static Listener listener(String name, String routes, String statPrefix) {
     HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
-        .setStatPrefix(name)
+        .setStatPrefix(statPrefix)
         .setRds(Rds.newBuilder().setConfigSource(ADS).setRouteConfigName(routes))
         .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router")
             .setTypedConfig(Any.pack(Router.getDefaultInstance())))

@@ -1,9 +1,11 @@
 package dev.weft.proxy.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.weft.proxy.testkit.PrometheusStats;
+import dev.weft.proxy.testkit.RawHttpConnection;
 import dev.weft.proxy.testkit.TestControlPlane;
 import dev.weft.proxy.testkit.TestSidecar;
 import dev.weft.proxy.testkit.TestUpstream;
@@ -200,6 +202,40 @@ class XdsIT {
         .isGreaterThanOrEqualTo(1.0);
     // On the new stream the client told the server what it still had.
     assertThat(cp.deltaRequests()).anySatisfy(q -> assertThat(q.getInitialResourceVersionsMap()).containsKey("a"));
+  }
+
+  @Test
+  void aChangedListenerDrainsItsOldConnectionsAndARemovedOneStopsAccepting() throws Exception {
+    publish("v1", "a", a.port());
+    sidecar = TestSidecar.start(XdsResources.bootstrap(cp.port(), true));
+    awaitReady();
+    int port = sidecar.port("outbound");
+    try (RawHttpConnection old = RawHttpConnection.open(port)) {
+      // A request in flight on a connection made under the old listener config.
+      old.write("GET /delay/700 HTTP/1.1\r\nhost: x\r\n\r\n");
+      await().atMost(WAIT).until(() -> a.received().stream().anyMatch(r -> r.uri().equals("/delay/700")));
+      var changed = XdsResources.listener("outbound", "routes", "outbound-v2");
+      cp.set("v2", List.of(XdsResources.edsCluster("a"), XdsResources.edsCluster("b")),
+          List.of(XdsResources.endpoints("a", a.port()), XdsResources.endpoints("b", b.port())),
+          List.of(changed), List.of(XdsResources.routes("routes", "a")));
+      await().atMost(WAIT).until(() -> sidecar.sidecar().config().listeners().stream()
+          .anyMatch(l -> l.filterChains().getFirst().filter().statPrefix().equals("outbound-v2")));
+
+      // The in-flight request finishes; its connection then closes (drained). The socket stays.
+      var response = old.readResponse(false);
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.header("connection")).isEqualTo("close");
+      await().atMost(WAIT).until(old::closedByPeer);
+      assertThat(sidecar.port("outbound")).isEqualTo(port);
+      assertThat(get("/").statusCode()).isEqualTo(200);
+    }
+
+    // Removed: the listener stops accepting.
+    cp.set("v3", List.of(XdsResources.edsCluster("a")), List.of(XdsResources.endpoints("a", a.port())),
+        List.of(), List.of());
+    await().atMost(WAIT).until(() -> !sidecar.sidecar().hasListener("outbound"));
+    await().atMost(WAIT).untilAsserted(() -> assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", port).close())
+        .isInstanceOf(java.net.ConnectException.class));
   }
 
   /** A bounded closed-loop HTTP load (2 clients, each at most 2000 requests or the time limit). */
