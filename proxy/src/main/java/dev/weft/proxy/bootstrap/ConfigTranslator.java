@@ -971,9 +971,11 @@ public final class ConfigTranslator {
         : DEFAULT_BUFFER_LIMIT;
     dev.weft.proxy.config.TlsConfig clusterTls = c.hasTransportSocket()
         ? tls.upstream(c.getTransportSocket(), path + ".transport_socket") : null;
+    ClusterHealthTranslator health = new ClusterHealthTranslator(this::error);
     return new ClusterConfig(c.getName(), endpoints, lb, connectTimeout, protocol,
         common.hasIdleTimeout() ? duration(common.getIdleTimeout()) : DEFAULT_UPSTREAM_IDLE,
-        maxRequests, http2(h2, path + ".http2_protocol_options"), limit, clusterTls);
+        maxRequests, http2(h2, path + ".http2_protocol_options"), limit, clusterTls,
+        health.circuitBreakers(c, path), health.outlierDetection(c, path), health.healthCheck(c, path));
   }
 
   /**

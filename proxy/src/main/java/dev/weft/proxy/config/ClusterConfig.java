@@ -17,6 +17,9 @@ import java.util.List;
  * @param bufferLimitBytes         per-connection buffer limit (write high-water mark)
  * @param tls                      the client side of TLS to the endpoints (Envoy's
  *                                 {@code UpstreamTlsContext}), or null for plaintext
+ * @param circuitBreakers          per-cluster limits ({@link CircuitBreakers#DEFAULTS} when unset)
+ * @param outlierDetection         passive health checking, or null when off
+ * @param healthCheck              active health checking, or null when off
  */
 public record ClusterConfig(
     String name,
@@ -28,10 +31,24 @@ public record ClusterConfig(
     int maxRequestsPerConnection,
     Http2Settings http2,
     int bufferLimitBytes,
-    TlsConfig tls) {
+    TlsConfig tls,
+    CircuitBreakers circuitBreakers,
+    OutlierDetectionConfig outlierDetection,
+    HealthCheckConfig healthCheck) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
+    if (circuitBreakers == null) {
+      circuitBreakers = CircuitBreakers.DEFAULTS;
+    }
+  }
+
+  /** A cluster with default circuit breakers and no outlier detection or health checks. */
+  public ClusterConfig(String name, List<EndpointConfig> endpoints, String lbPolicy, Duration connectTimeout,
+      UpstreamProtocol protocol, Duration idleTimeout, int maxRequestsPerConnection, Http2Settings http2,
+      int bufferLimitBytes, TlsConfig tls) {
+    this(name, endpoints, lbPolicy, connectTimeout, protocol, idleTimeout, maxRequestsPerConnection, http2,
+        bufferLimitBytes, tls, CircuitBreakers.DEFAULTS, null, null);
   }
 
   /** The HTTP protocol used towards a cluster's endpoints. */

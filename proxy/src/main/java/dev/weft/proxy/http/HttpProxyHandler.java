@@ -461,6 +461,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       return;
     }
     if (!responseStarted) {
+      if (state == State.PROXYING && lease != null) {
+        cluster.recordLocalFailure(lease.endpoint());
+      }
       releaseLease(false);
       localReply(ProxyError.UPSTREAM_TIMEOUT);
     } else {
@@ -571,6 +574,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       }
       responseStarted = true;
       responseStatus = code;
+      cluster.recordResponse(lease.endpoint(), code);
       prepareResponse(resp);
     }
     boolean last = msg instanceof LastHttpContent;
@@ -633,6 +637,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   public void onUpstreamClosed(Throwable cause) {
     if (state != State.PROXYING) {
       return;
+    }
+    if (!responseStarted) {
+      cluster.recordLocalFailure(lease.endpoint());
     }
     releaseLease(false);
     if (!responseStarted) {

@@ -19,7 +19,18 @@ public final class LocalReplies {
 
   private LocalReplies() {}
 
+  /** Envoy's header on replies shed by a circuit breaker ({@link ProxyError#OVERFLOW}). */
+  public static final String OVERLOADED_HEADER = "x-envoy-overloaded";
+
   public static FullHttpResponse error(ByteBufAllocator alloc, ProxyError error, boolean grpc, boolean close) {
+    FullHttpResponse r = reply(alloc, error, grpc, close);
+    if (error == ProxyError.OVERFLOW) {
+      r.headers().set(OVERLOADED_HEADER, "true");
+    }
+    return r;
+  }
+
+  private static FullHttpResponse reply(ByteBufAllocator alloc, ProxyError error, boolean grpc, boolean close) {
     if (grpc) {
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
           alloc.buffer(0));

@@ -19,6 +19,9 @@ public enum ProxyError {
       "upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
   UPSTREAM_RESET(503, 14, "upstream_reset",
       "upstream connect error or disconnect/reset before headers. reset reason: connection termination"),
+  /** A circuit breaker of the cluster is full (Envoy's overflow; also sets {@code x-envoy-overloaded}). */
+  OVERFLOW(503, 14, "overflow",
+      "upstream connect error or disconnect/reset before headers. reset reason: overflow"),
   UPSTREAM_PROTOCOL_ERROR(502, 14, "upstream_protocol_error", "upstream sent an invalid response"),
   UPSTREAM_TIMEOUT(504, 4, "upstream_timeout", "upstream request timeout");
 

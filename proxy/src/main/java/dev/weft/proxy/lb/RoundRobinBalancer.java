@@ -12,7 +12,6 @@ public final class RoundRobinBalancer {
   private final EndpointState[] endpoints;
   private final int[] weights;
   private final int[] current;
-  private final int totalWeight;
   private final boolean weighted;
   private int next;
 
@@ -27,32 +26,47 @@ public final class RoundRobinBalancer {
       total += weights[i];
       allSame &= weights[i] == weights[0];
     }
-    this.totalWeight = total;
     this.weighted = !allSame;
     // Start each loop at a different offset so loops do not all hit the first endpoint together.
     this.next = this.endpoints.length == 0 ? 0 : java.util.concurrent.ThreadLocalRandom.current()
         .nextInt(this.endpoints.length);
   }
 
-  /** The next endpoint, or null when there are none. */
+  /**
+   * The next endpoint that may take traffic ({@link EndpointState#healthy()}), or null when
+   * there is none.
+   */
   public EndpointState pick() {
     int n = endpoints.length;
     if (n == 0) {
       return null;
     }
     if (!weighted) {
-      int i = next;
-      next = i + 1 == n ? 0 : i + 1;
-      return endpoints[i];
+      for (int tries = 0; tries < n; tries++) {
+        int i = next;
+        next = i + 1 == n ? 0 : i + 1;
+        if (endpoints[i].healthy()) {
+          return endpoints[i];
+        }
+      }
+      return null;
     }
-    int best = 0;
+    int best = -1;
+    int total = 0;
     for (int i = 0; i < n; i++) {
+      if (!endpoints[i].healthy()) {
+        continue;
+      }
       current[i] += weights[i];
-      if (current[i] > current[best]) {
+      total += weights[i];
+      if (best < 0 || current[i] > current[best]) {
         best = i;
       }
     }
-    current[best] -= totalWeight;
+    if (best < 0) {
+      return null;
+    }
+    current[best] -= total;
     return endpoints[best];
   }
 }

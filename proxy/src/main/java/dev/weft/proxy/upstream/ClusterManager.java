@@ -55,6 +55,7 @@ public final class ClusterManager {
         return false;
       }
       e.getValue().closeIdle(toClose);
+      e.getValue().stop();
       return true;
     });
     toClose.forEach(ch -> ch.eventLoop().execute(ch::close));

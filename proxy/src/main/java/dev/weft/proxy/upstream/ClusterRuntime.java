@@ -9,6 +9,10 @@ import dev.weft.proxy.lb.RoundRobinBalancer;
 import dev.weft.proxy.metrics.ProxyMetrics;
 import dev.weft.proxy.tls.TlsContextProvider;
 import dev.weft.proxy.tls.TlsContexts;
+import dev.weft.proxy.upstream.health.CircuitBreaker;
+import dev.weft.proxy.upstream.health.ClusterHealthStats;
+import dev.weft.proxy.upstream.health.HealthChecker;
+import dev.weft.proxy.upstream.health.OutlierDetector;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
@@ -28,6 +32,12 @@ public final class ClusterRuntime {
   private final PerLoop[] perLoop;
   final ProxyMetrics.ClusterStats stats;
   private volatile Snapshot snapshot;
+  private final ClusterHealthStats healthStats;
+  private final CircuitBreaker breaker;
+  private final Map<EndpointState, AutoCloseable> endpointMeters = new HashMap<>();
+  private volatile OutlierDetector outlier;
+  private io.netty.util.concurrent.ScheduledFuture<?> outlierTimer;
+  private HealthChecker healthChecker;
 
   /** The config, endpoint objects and client TLS context of one cluster version. */
   record Snapshot(ClusterConfig config, List<EndpointState> endpoints, TlsContextProvider tls) {}
@@ -42,6 +52,8 @@ public final class ClusterRuntime {
     this.perLoop = new PerLoop[loops.size()];
     this.stats = metrics.cluster(name);
     this.tlsContexts = tlsContexts;
+    this.healthStats = new ClusterHealthStats(metrics.registry(), name);
+    this.breaker = new CircuitBreaker(config.circuitBreakers(), healthStats);
     update(config);
   }
 
@@ -67,7 +79,7 @@ public final class ClusterRuntime {
   }
 
   /** Applies a new version of the cluster's config, keeping endpoint counters for endpoints that stay. */
-  void update(ClusterConfig config) throws TlsContexts.TlsSetupException {
+  synchronized void update(ClusterConfig config) throws TlsContexts.TlsSetupException {
     TlsContextProvider tls = null;
     if (config.tls() != null) {
       List<String> alpn = switch (config.protocol()) {
@@ -87,9 +99,170 @@ public final class ClusterRuntime {
     List<EndpointState> endpoints = new ArrayList<>();
     for (EndpointConfig ec : config.endpoints()) {
       EndpointState prev = previous.get(ec.address());
-      endpoints.add(prev != null && prev.config.equals(ec) ? prev : new EndpointState(ec));
+      EndpointState e = prev != null && prev.config.equals(ec) ? prev : new EndpointState(ec);
+      if (e != prev && config.healthCheck() != null) {
+        // As Envoy: with active health checking, a new host takes traffic once a check passed.
+        e.failedActiveHealthCheck = true;
+      }
+      endpoints.add(e);
     }
     snapshot = new Snapshot(config, List.copyOf(endpoints), tls);
+    applyHealthConfig(config, endpoints);
+  }
+
+  // ---- circuit breakers, outlier detection, active health checks
+
+  /** Keeps breakers, per-endpoint meters, the outlier detector and the health checker in step with the config. */
+  private void applyHealthConfig(ClusterConfig config, List<EndpointState> endpoints) {
+    breaker.update(config.circuitBreakers());
+    java.util.Set<EndpointState> current = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    current.addAll(endpoints);
+    OutlierDetector od = outlier;
+    var it = endpointMeters.entrySet().iterator();
+    while (it.hasNext()) {
+      var e = it.next();
+      if (!current.contains(e.getKey())) {
+        closeQuietly(e.getValue());
+        if (od != null) {
+          od.removed(e.getKey());
+        }
+        it.remove();
+      }
+    }
+    for (EndpointState e : endpoints) {
+      endpointMeters.computeIfAbsent(e, x -> healthStats.endpoint(x.config.address().toString(), x.totalRequests,
+          x::healthy));
+    }
+    var odConfig = config.outlierDetection();
+    if (odConfig == null) {
+      if (od != null) {
+        outlier = null;
+        outlierTimer.cancel(false);
+        endpoints.forEach(od::removed);
+      }
+    } else if (od == null || !od.config().interval().equals(odConfig.interval())) {
+      if (od == null) {
+        od = new OutlierDetector(odConfig, this::endpoints, healthStats, System::nanoTime,
+            () -> java.util.concurrent.ThreadLocalRandom.current().nextInt(100), this::healthChanged);
+        outlier = od;
+      } else {
+        od.update(odConfig);
+        outlierTimer.cancel(false);
+      }
+      long nanos = odConfig.interval().toNanos();
+      outlierTimer = loops.loop(0).scheduleWithFixedDelay(od::evaluate, nanos, nanos,
+          java.util.concurrent.TimeUnit.NANOSECONDS);
+    } else {
+      od.update(odConfig);
+    }
+    var hc = config.healthCheck();
+    if (hc == null) {
+      if (healthChecker != null) {
+        healthChecker.stop();
+        healthChecker = null;
+        endpoints.forEach(e -> e.failedActiveHealthCheck = false);
+      }
+    } else {
+      if (healthChecker == null) {
+        healthChecker = new HealthChecker(name, loops::loop, this::connectHealthCheck, healthStats,
+            this::healthChanged, this::outlierDetector, this::hadTraffic);
+      }
+      healthChecker.update(hc, endpoints);
+    }
+    healthChanged();
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception ignored) {
+      // meters removal does not fail
+    }
+  }
+
+  /** Stops the cluster's timers and health checks (the cluster was removed). */
+  synchronized void stop() {
+    if (outlierTimer != null) {
+      outlierTimer.cancel(false);
+    }
+    if (healthChecker != null) {
+      healthChecker.stop();
+    }
+    endpointMeters.values().forEach(ClusterRuntime::closeQuietly);
+    endpointMeters.clear();
+  }
+
+  /**
+   * Called after an endpoint's health changed (ejected, back, failed or passed active health
+   * checks). The balancers read {@link EndpointState#healthy()} on each pick, so nothing needs
+   * rebuilding; this is where a balancer that caches its healthy set would be told.
+   */
+  void healthChanged() {
+  }
+
+  /** The outlier detector, or null when outlier detection is off. */
+  public OutlierDetector outlierDetector() {
+    return outlier;
+  }
+
+  /** The active health checker, or null when health checking is off. */
+  public HealthChecker healthChecker() {
+    return healthChecker;
+  }
+
+  public CircuitBreaker circuitBreaker() {
+    return breaker;
+  }
+
+  public ClusterHealthStats healthStats() {
+    return healthStats;
+  }
+
+  private boolean hadTraffic() {
+    for (EndpointState e : snapshot.endpoints()) {
+      if (e.totalRequests.sum() > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private io.netty.channel.ChannelFuture connectHealthCheck(EventLoop loop, EndpointState endpoint,
+      io.netty.channel.ChannelHandler initializer) {
+    Snapshot s = snapshot;
+    return connector.connect(this, loop, endpoint, s.config(), s.tls(), initializer, false);
+  }
+
+  /** A connection attempt to {@code endpoint} for traffic ended (for outlier detection). */
+  void connectOutcome(EndpointState endpoint, boolean success) {
+    OutlierDetector od = outlier;
+    if (od != null) {
+      if (success) {
+        od.onConnectSuccess(endpoint);
+      } else {
+        od.onLocalFailure(endpoint);
+      }
+    }
+  }
+
+  /**
+   * Takes a slot of the cluster's {@code max_retries} circuit breaker before a retry; false
+   * (and {@code upstream_rq_retry_overflow} counted) when it is full. Pair each {@code true}
+   * with one {@link #endRetry()} when the retry attempt ends.
+   */
+  public boolean tryStartRetry() {
+    return breaker.tryStartRetry();
+  }
+
+  /** Gives back the slot taken by {@link #tryStartRetry()}. */
+  public void endRetry() {
+    breaker.endRetry();
+  }
+
+  /** A request admitted by {@link #acquire} ended (lease released or lease failed). */
+  void requestEnded(EndpointState endpoint) {
+    endpoint.activeRequests.decrementAndGet();
+    breaker.endRequest();
   }
 
   /**
@@ -121,6 +294,10 @@ public final class ClusterRuntime {
       case HTTP2 -> true;
       case DOWNSTREAM -> downstreamHttp2;
     };
+    if (!breaker.tryStartRequest()) {
+      callback.onLeaseFailure(ProxyError.OVERFLOW);
+      return;
+    }
     EndpointPool pool = p.pools.computeIfAbsent(endpoint.config.address(),
         a -> new EndpointPool(this, loop, connector));
     endpoint.totalRequests.increment();
@@ -143,9 +320,18 @@ public final class ClusterRuntime {
       callback.onLeaseFailure(ProxyError.NO_HEALTHY_UPSTREAM);
       return;
     }
+    if (!breaker.tryStartRequest()) {
+      callback.onLeaseFailure(ProxyError.OVERFLOW);
+      return;
+    }
+    if (!breaker.tryOpenConnection(false)) {
+      breaker.endRequest();
+      callback.onLeaseFailure(ProxyError.OVERFLOW);
+      return;
+    }
     endpoint.totalRequests.increment();
     endpoint.activeRequests.incrementAndGet();
-    EndpointPool.connectHttp1(this, loop, connector, endpoint, s.config(), s.tls(), callback, null);
+    EndpointPool.connectHttp1(this, loop, connector, endpoint, s.config(), s.tls(), callback, null, false);
   }
 
   /**
@@ -153,6 +339,10 @@ public final class ClusterRuntime {
    * detection: consecutive 5xx, gateway errors, success rate).
    */
   public void recordResponse(EndpointState endpoint, int status) {
+    OutlierDetector od = outlier;
+    if (od != null) {
+      od.onResponse(endpoint, status);
+    }
   }
 
   /**
@@ -160,6 +350,10 @@ public final class ClusterRuntime {
    * leased: the connection or stream was reset, or the attempt timed out.
    */
   public void recordLocalFailure(EndpointState endpoint) {
+    OutlierDetector od = outlier;
+    if (od != null) {
+      od.onLocalFailure(endpoint);
+    }
   }
 
   /** Picks an endpoint for a raw TCP connection, or null when the cluster has none. */

@@ -3,6 +3,7 @@ package dev.weft.proxy.upstream;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.http.ProxyError;
 import dev.weft.proxy.tls.TlsContextProvider;
+import dev.weft.proxy.upstream.health.CircuitBreaker;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -32,6 +33,11 @@ import java.util.concurrent.TimeUnit;
  * Connections from one event loop to one endpoint: idle HTTP/1.1 connections (reused most
  * recently used first) and HTTP/2 connections carrying up to their stream limit each. Only
  * ever touched from its event loop.
+ *
+ * <p>The cluster's {@link CircuitBreaker} bounds it: a request that finds no idle connection or
+ * free stream is pending ({@code max_pending_requests}) until a connection is opened for it
+ * ({@code max_connections}, though a pool with no connection may always open one, as Envoy)
+ * or, when no more may be opened, until one of this pool's connections frees up.
  */
 final class EndpointPool {
   private static final int MAX_RESPONSE_INITIAL_LINE = 8192;
@@ -42,6 +48,10 @@ final class EndpointPool {
   private final EventLoop loop;
   private final UpstreamConnector connector;
   private final ArrayDeque<Channel> idleHttp1 = new ArrayDeque<>();
+  /** Open or connecting HTTP/1.1 connections of this pool. */
+  private int http1Connections;
+  /** Requests waiting for a connection or stream because the cluster's max_connections was reached. */
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private final List<Http2Connection> http2 = new ArrayList<>();
   private Http2Connection connecting;
 
@@ -62,17 +72,34 @@ final class EndpointPool {
     Channel ch;
     while ((ch = idleHttp1.pollLast()) != null) {
       if (ch.isActive()) {
-        callback.onLease(new Http1Lease(ch, endpoint, ch.pipeline().get(UpstreamHandler.class), this,
+        callback.onLease(new Http1Lease(cluster, ch, endpoint, ch.pipeline().get(UpstreamHandler.class), this,
             config.maxRequestsPerConnection()));
         return;
       }
     }
-    connectHttp1(cluster, loop, connector, endpoint, config, tls, callback, this);
+    // No idle connection: the request is pending until a connection is opened or freed for it.
+    CircuitBreaker breaker = cluster.circuitBreaker();
+    if (!breaker.tryStartPending()) {
+      cluster.requestEnded(endpoint);
+      callback.onLeaseFailure(ProxyError.OVERFLOW);
+      return;
+    }
+    if (breaker.tryOpenConnection(http1Connections == 0)) {
+      http1Connections++;
+      connectHttp1(cluster, loop, connector, endpoint, config, tls, callback, this, true);
+    } else {
+      waiters.add(new Waiter(endpoint, config, tls, callback));
+    }
   }
 
-  /** Opens an HTTP/1.1 connection; {@code pool} is null for a dedicated (unpooled) connection. */
+  /**
+   * Opens an HTTP/1.1 connection whose {@code max_connections} slot the caller has taken;
+   * {@code pool} is null for a dedicated (unpooled) connection; {@code pending} says the
+   * request holds a pending-request slot until the connection is up or failed.
+   */
   static void connectHttp1(ClusterRuntime cluster, EventLoop loop, UpstreamConnector connector,
-      EndpointState endpoint, ClusterConfig config, TlsContextProvider tls, LeaseCallback callback, EndpointPool pool) {
+      EndpointState endpoint, ClusterConfig config, TlsContextProvider tls, LeaseCallback callback, EndpointPool pool,
+      boolean pending) {
     UpstreamHandler handler = new UpstreamHandler();
     long idleMillis = config.idleTimeout().toMillis();
     ChannelFuture f = connector.connect(cluster, loop, endpoint, config, tls, new ChannelInitializer<>() {
@@ -90,14 +117,62 @@ final class EndpointPool {
       }
     });
     f.addListener((ChannelFuture cf) -> {
+      if (pending) {
+        cluster.circuitBreaker().endPending();
+      }
       if (cf.isSuccess()) {
-        if (pool != null) {
-          cf.channel().closeFuture().addListener(c -> pool.idleHttp1.remove(cf.channel()));
-        }
-        callback.onLease(new Http1Lease(cf.channel(), endpoint, handler, pool, config.maxRequestsPerConnection()));
+        cf.channel().closeFuture().addListener(c -> {
+          cluster.circuitBreaker().connectionClosed();
+          if (pool != null) {
+            pool.idleHttp1.remove(cf.channel());
+            pool.http1Connections--;
+            pool.connectForWaiter();
+          }
+        });
+        callback.onLease(new Http1Lease(cluster, cf.channel(), endpoint, handler, pool,
+            config.maxRequestsPerConnection()));
       } else {
-        endpoint.activeRequests.decrementAndGet();
+        cluster.circuitBreaker().connectionClosed();
+        if (pool != null) {
+          pool.http1Connections--;
+        }
+        cluster.requestEnded(endpoint);
         callback.onLeaseFailure(ProxyError.UPSTREAM_CONNECT_FAILURE);
+        if (pool != null) {
+          pool.connectForWaiter();
+        }
+      }
+    });
+  }
+
+  /** A request waiting for a connection of this pool (the cluster's max_connections was reached). */
+  private record Waiter(EndpointState endpoint, ClusterConfig config, TlsContextProvider tls,
+      LeaseCallback callback) {}
+
+  /** A connection of this pool closed or failed: open one for the first waiter if the breaker allows. */
+  private void connectForWaiter() {
+    if (waiters.isEmpty() || !cluster.circuitBreaker().tryOpenConnection(http1Connections == 0)) {
+      return;
+    }
+    Waiter w = waiters.poll();
+    http1Connections++;
+    connectHttp1(cluster, loop, connector, w.endpoint(), w.config(), w.tls(), w.callback(), this, true);
+  }
+
+  /** A reusable HTTP/1.1 connection came back: it serves the first waiter, or goes idle. */
+  private void giveBack(Channel channel, UpstreamHandler handler, int maxRequests) {
+    Waiter w = waiters.poll();
+    if (w == null) {
+      idleHttp1.addLast(channel);
+      return;
+    }
+    cluster.circuitBreaker().endPending();
+    // Hand over on a fresh stack: the releasing exchange is still unwinding.
+    loop.execute(() -> {
+      if (channel.isActive()) {
+        w.callback().onLease(new Http1Lease(cluster, channel, w.endpoint(), handler, this, maxRequests));
+      } else {
+        acquireHttp1(w.endpoint(), w.config(), w.tls(), w.callback());
       }
     });
   }
@@ -106,8 +181,9 @@ final class EndpointPool {
     private final EndpointPool pool;
     private final int maxRequests;
 
-    Http1Lease(Channel channel, EndpointState endpoint, UpstreamHandler handler, EndpointPool pool, int maxRequests) {
-      super(channel, endpoint, handler);
+    Http1Lease(ClusterRuntime cluster, Channel channel, EndpointState endpoint, UpstreamHandler handler,
+        EndpointPool pool, int maxRequests) {
+      super(cluster, channel, endpoint, handler);
       this.pool = pool;
       this.maxRequests = maxRequests;
     }
@@ -122,7 +198,7 @@ final class EndpointPool {
       int served = ++handler.requests;
       if (pool != null && reusable && channel.isActive() && (maxRequests == 0 || served < maxRequests)) {
         channel.config().setAutoRead(true);
-        pool.idleHttp1.addLast(channel);
+        pool.giveBack(channel, handler, maxRequests);
       } else {
         channel.close();
       }
@@ -139,12 +215,28 @@ final class EndpointPool {
         return;
       }
     }
+    // No stream available now: the request is pending until a connection has room for it.
+    CircuitBreaker breaker = cluster.circuitBreaker();
+    if (!breaker.tryStartPending()) {
+      cluster.requestEnded(endpoint);
+      callback.onLeaseFailure(ProxyError.OVERFLOW);
+      return;
+    }
     if (connecting != null && connecting.waiters.size() < connecting.maxStreams()) {
       connecting.waiters.add(callback);
       return;
     }
+    if (breaker.tryOpenConnection(http2.isEmpty() && connecting == null)) {
+      connectHttp2(endpoint, config, tls, callback);
+    } else {
+      waiters.add(new Waiter(endpoint, config, tls, callback));
+    }
+  }
+
+  private void connectHttp2(EndpointState endpoint, ClusterConfig config, TlsContextProvider tls,
+      LeaseCallback first) {
     Http2Connection c = new Http2Connection(config);
-    c.waiters.add(callback);
+    c.waiters.add(first);
     connecting = c;
     ChannelFuture f = connector.connect(cluster, loop, endpoint, config, tls, new ChannelInitializer<>() {
       @Override
@@ -156,21 +248,57 @@ final class EndpointPool {
       if (connecting == c) {
         connecting = null;
       }
-      List<LeaseCallback> waiters = new ArrayList<>(c.waiters);
+      List<LeaseCallback> waiting = new ArrayList<>(c.waiters);
       c.waiters.clear();
+      CircuitBreaker breaker = cluster.circuitBreaker();
+      for (int i = 0; i < waiting.size(); i++) {
+        breaker.endPending();
+      }
       if (!cf.isSuccess()) {
-        for (LeaseCallback w : waiters) {
-          endpoint.activeRequests.decrementAndGet();
+        breaker.connectionClosed();
+        for (LeaseCallback w : waiting) {
+          cluster.requestEnded(endpoint);
           w.onLeaseFailure(ProxyError.UPSTREAM_CONNECT_FAILURE);
         }
+        serveHttp2Waiters();
         return;
       }
       http2.add(c);
-      cf.channel().closeFuture().addListener(x -> http2.remove(c));
-      for (LeaseCallback w : waiters) {
+      cf.channel().closeFuture().addListener(x -> {
+        http2.remove(c);
+        breaker.connectionClosed();
+        serveHttp2Waiters();
+      });
+      for (LeaseCallback w : waiting) {
         c.openStream(endpoint, w);
       }
     });
+  }
+
+  /** Streams or a connection freed up: serve requests waiting for them, oldest first. */
+  private void serveHttp2Waiters() {
+    while (!waiters.isEmpty()) {
+      Http2Connection open = null;
+      for (int i = 0; i < http2.size() && open == null; i++) {
+        if (http2.get(i).canOpenStream()) {
+          open = http2.get(i);
+        }
+      }
+      if (open != null) {
+        Waiter w = waiters.poll();
+        cluster.circuitBreaker().endPending();
+        open.openStream(w.endpoint(), w.callback());
+        continue;
+      }
+      if (connecting == null && cluster.circuitBreaker().tryOpenConnection(http2.isEmpty())) {
+        Waiter w = waiters.poll();
+        connectHttp2(w.endpoint(), w.config(), w.tls(), w.callback());
+        while (!waiters.isEmpty() && connecting.waiters.size() < connecting.maxStreams()) {
+          connecting.waiters.add(waiters.poll().callback());
+        }
+      }
+      return;
+    }
   }
 
   /** One HTTP/2 connection and the number of streams this pool has open on it. */
@@ -250,11 +378,14 @@ final class EndpointPool {
           .addListener(f -> {
             if (f.isSuccess()) {
               Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
-              stream.closeFuture().addListener(x -> activeStreams--);
-              callback.onLease(new Http2StreamLease(stream, endpoint, handler));
+              stream.closeFuture().addListener(x -> {
+                activeStreams--;
+                serveHttp2Waiters();
+              });
+              callback.onLease(new Http2StreamLease(cluster, stream, endpoint, handler));
             } else {
               activeStreams--;
-              endpoint.activeRequests.decrementAndGet();
+              cluster.requestEnded(endpoint);
               callback.onLeaseFailure(ProxyError.UPSTREAM_RESET);
             }
           });
@@ -262,8 +393,8 @@ final class EndpointPool {
   }
 
   private static final class Http2StreamLease extends UpstreamLease {
-    Http2StreamLease(Channel channel, EndpointState endpoint, UpstreamHandler handler) {
-      super(channel, endpoint, handler);
+    Http2StreamLease(ClusterRuntime cluster, Channel channel, EndpointState endpoint, UpstreamHandler handler) {
+      super(cluster, channel, endpoint, handler);
     }
 
     @Override

@@ -18,6 +18,8 @@ public final class EndpointState {
   public volatile boolean failedActiveHealthCheck;
   /** Ejected by outlier detection (set by the outlier detector). */
   public volatile boolean ejected;
+  /** Outlier-detection counters and health-check state of this endpoint. */
+  public final dev.weft.proxy.upstream.health.HostHealth health = new dev.weft.proxy.upstream.health.HostHealth();
 
   EndpointState(EndpointConfig config) {
     this.config = config;

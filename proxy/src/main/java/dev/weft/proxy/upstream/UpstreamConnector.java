@@ -33,6 +33,19 @@ public final class UpstreamConnector {
    */
   ChannelFuture connect(ClusterRuntime cluster, EventLoop loop, EndpointState endpoint, ClusterConfig config,
       TlsContextProvider tls, ChannelHandler initializer) {
+    ChannelFuture result = connect(cluster, loop, endpoint, config, tls, initializer, true);
+    // Connect errors and failed handshakes are local-origin failures for outlier detection.
+    result.addListener((ChannelFuture cf) -> cluster.connectOutcome(endpoint, cf.isSuccess()));
+    return result;
+  }
+
+  /**
+   * Connects as {@link #connect(ClusterRuntime, EventLoop, EndpointState, ClusterConfig,
+   * TlsContextProvider, ChannelHandler)}; with {@code traffic} false (health checks) the
+   * connection counts in no connection or failure stats and reports nothing to outlier detection.
+   */
+  ChannelFuture connect(ClusterRuntime cluster, EventLoop loop, EndpointState endpoint, ClusterConfig config,
+      TlsContextProvider tls, ChannelHandler initializer, boolean traffic) {
     int high = Math.max(config.bufferLimitBytes(), 32 * 1024);
     ChannelHandler handler = initializer;
     if (tls != null) {
@@ -59,6 +72,9 @@ public final class UpstreamConnector {
         .handler(handler)
         .connect(endpoint.socketAddress);
     f.addListener((ChannelFuture cf) -> {
+      if (!traffic) {
+        return;
+      }
       if (cf.isSuccess()) {
         cluster.stats.totalConnections.increment();
         cluster.stats.activeConnections.incrementAndGet();
@@ -86,8 +102,10 @@ public final class UpstreamConnector {
         if (h.isSuccess()) {
           ready.setSuccess();
         } else {
-          cluster.stats.tlsFailures.increment();
-          endpoint.connectFailures.increment();
+          if (traffic) {
+            cluster.stats.tlsFailures.increment();
+            endpoint.connectFailures.increment();
+          }
           ready.setFailure(h.cause());
           cf.channel().close();
         }

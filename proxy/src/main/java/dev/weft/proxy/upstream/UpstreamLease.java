@@ -8,12 +8,14 @@ import io.netty.channel.Channel;
  * {@link #release(boolean)} exactly once.
  */
 public abstract class UpstreamLease {
+  final ClusterRuntime cluster;
   final Channel channel;
   final EndpointState endpoint;
   final UpstreamHandler handler;
   private boolean released;
 
-  UpstreamLease(Channel channel, EndpointState endpoint, UpstreamHandler handler) {
+  UpstreamLease(ClusterRuntime cluster, Channel channel, EndpointState endpoint, UpstreamHandler handler) {
+    this.cluster = cluster;
     this.channel = channel;
     this.endpoint = endpoint;
     this.handler = handler;
@@ -47,7 +49,7 @@ public abstract class UpstreamLease {
     }
     released = true;
     handler.listener = null;
-    endpoint.activeRequests.decrementAndGet();
+    cluster.requestEnded(endpoint);
     doRelease(reusable);
   }
 
@@ -60,7 +62,7 @@ public abstract class UpstreamLease {
   public final Channel detachForTunnel() {
     released = true;
     handler.listener = null;
-    endpoint.activeRequests.decrementAndGet();
+    cluster.requestEnded(endpoint);
     var p = channel.pipeline();
     p.remove(handler);
     if (p.get("idle") != null) {
