@@ -254,14 +254,18 @@ public final class AdminServer {
       sb.append("{\"cluster_statuses\":[");
       for (int i = 0; i < all.size(); i++) {
         ClusterRuntime c = all.get(i);
-        sb.append(i == 0 ? "" : ",").append("{\"name\":\"").append(c.name()).append("\",\"host_statuses\":[");
+        sb.append(i == 0 ? "" : ",").append("{\"name\":\"").append(c.name()).append("\",");
+        ClusterHealthView.clusterJson(c, sb);
+        sb.append("\"host_statuses\":[");
         List<EndpointState> eps = c.endpoints();
         for (int j = 0; j < eps.size(); j++) {
           EndpointState e = eps.get(j);
           SocketAddressConfig a = e.config().address();
           sb.append(j == 0 ? "" : ",").append("{\"address\":{\"socket_address\":{\"address\":\"").append(a.host())
               .append("\",\"port_value\":").append(a.port()).append("}},\"weight\":").append(e.config().weight())
-              .append(",\"health_status\":{\"eds_health_status\":\"HEALTHY\"},\"stats\":{")
+              .append(",\"health_status\":");
+          ClusterHealthView.hostHealthJson(c, e, sb);
+          sb.append(",\"stats\":{")
               .append("\"rq_active\":").append(e.activeRequests.get())
               .append(",\"rq_total\":").append(e.totalRequests.sum())
               .append(",\"cx_active\":").append(e.activeConnections.get())
@@ -272,6 +276,7 @@ public final class AdminServer {
       return sb.append("]}\n").toString();
     }
     for (ClusterRuntime c : all) {
+      ClusterHealthView.clusterText(c, sb);
       for (EndpointState e : c.endpoints()) {
         String p = c.name() + "::" + e.config().address() + "::";
         sb.append(p).append("cx_active::").append(e.activeConnections.get()).append('\n');
@@ -279,7 +284,7 @@ public final class AdminServer {
         sb.append(p).append("rq_active::").append(e.activeRequests.get()).append('\n');
         sb.append(p).append("rq_total::").append(e.totalRequests.sum()).append('\n');
         sb.append(p).append("weight::").append(e.config().weight()).append('\n');
-        sb.append(p).append("health_flags::healthy\n");
+        ClusterHealthView.hostText(c, e, p, sb);
       }
     }
     return sb.toString();
