@@ -77,6 +77,15 @@ public final class Bootstraps {
         %s""".formatted(name, h2, name, eps);
   }
 
+  /**
+   * {@link #cluster} with extra Cluster fields ({@code extra}: YAML at the cluster's top level,
+   * unindented), e.g. {@code circuit_breakers}, {@code outlier_detection}, {@code health_checks}.
+   */
+  public static String clusterWith(String name, boolean http2, String extra, int... ports) {
+    return cluster(name, http2, ports).replace("  connect_timeout: 1s\n",
+        "  connect_timeout: 1s\n" + indent(extra, 2) + "\n");
+  }
+
   /** A complete bootstrap: listener "http" routing everything to cluster "app" on {@code ports}. */
   public static String simple(boolean upstreamHttp2, int... ports) {
     return bootstrap(httpListener("http", routeAllTo("app"), ""), cluster("app", upstreamHttp2, ports));

@@ -1,0 +1,124 @@
+package dev.weft.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.weft.proxy.testkit.Bootstraps;
+import dev.weft.proxy.testkit.PrometheusStats;
+import dev.weft.proxy.testkit.TestSidecar;
+import dev.weft.proxy.testkit.TestUpstream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** Circuit breakers shed load with 503 {@code overflow} at the configured limits, across event loops. */
+class CircuitBreakerIT {
+  private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private static final Map<String, String> APP = Map.of("cluster", "app");
+
+  private static String bootstrap(String breakers, boolean http2, int... ports) {
+    return Bootstraps.bootstrap(Bootstraps.httpListener("http", Bootstraps.routeAllTo("app"), ""),
+        Bootstraps.clusterWith("app", http2, breakers, ports));
+  }
+
+  private static CompletableFuture<HttpResponse<String>> send(TestSidecar sc, String path) {
+    return CLIENT.sendAsync(HttpRequest.newBuilder(sc.uri("http", path)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @ParameterizedTest(name = "upstream http2={0}")
+  @ValueSource(booleans = {false, true})
+  void requestsBeyondMaxRequestsGet503OverflowAtOnce(boolean http2) throws Exception {
+    String breakers = "circuit_breakers: { thresholds: [ { max_requests: 2 } ] }";
+    try (TestUpstream up = TestUpstream.start("slow").fault(TestUpstream.Fault.delay(1500));
+         TestSidecar sc = TestSidecar.start(bootstrap(breakers, http2, up.port()))) {
+      // Two requests in flight (on whichever event loops their connections landed on)...
+      List<CompletableFuture<HttpResponse<String>>> inFlight = List.of(send(sc, "/1"), send(sc, "/2"));
+      await().atMost(Duration.ofSeconds(5)).until(() -> up.requests() == 2);
+
+      // ...so every further one is shed at once, without reaching the upstream.
+      for (int i = 0; i < 3; i++) {
+        long t0 = System.nanoTime();
+        HttpResponse<String> shed = send(sc, "/shed" + i).get();
+        assertThat(shed.statusCode()).isEqualTo(503);
+        assertThat(shed.headers().firstValue("x-weft-error")).hasValue("overflow");
+        assertThat(shed.headers().firstValue("x-envoy-overloaded")).hasValue("true");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(1000));
+      }
+      assertThat(up.requests()).isEqualTo(2);
+      for (var f : inFlight) {
+        assertThat(f.get().statusCode()).isEqualTo(200);
+      }
+      // The slots came back: a request goes through again.
+      assertThat(send(sc, "/after").get().statusCode()).isEqualTo(200);
+      assertThat(PrometheusStats.value(sc, "weft_upstream_rq_pending_overflow_total", APP)).isEqualTo(3);
+      assertThat(PrometheusStats.value(sc, "weft_http_local_replies_total", Map.of("reason", "overflow")))
+          .isEqualTo(3);
+    }
+  }
+
+  @Test
+  void maxConnectionsQueuesRequestsAndMaxPendingShedsTheRest() throws Exception {
+    String breakers = "circuit_breakers: { thresholds: [ { max_connections: 1, max_pending_requests: 1 } ] }";
+    // One worker: one pool, so the single connection is the whole cluster's.
+    try (TestUpstream up = TestUpstream.start("slow").fault(TestUpstream.Fault.delay(600));
+         TestSidecar sc = TestSidecar.start(bootstrap(breakers, false, up.port()),
+             new Sidecar.Options(1, true, Duration.ofSeconds(2)))) {
+      CompletableFuture<HttpResponse<String>> first = send(sc, "/first");
+      await().atMost(Duration.ofSeconds(5)).until(() -> up.requests() == 1);
+      // The second request may not open a second connection: it waits (pending) for the first's.
+      CompletableFuture<HttpResponse<String>> second = send(sc, "/second");
+      await().atMost(Duration.ofSeconds(5))
+          .until(() -> PrometheusStats.value(sc, "weft_upstream_cx_overflow_total", APP) == 1);
+      // The third finds the pending queue full.
+      HttpResponse<String> third = send(sc, "/third").get();
+      assertThat(third.statusCode()).isEqualTo(503);
+      assertThat(third.headers().firstValue("x-weft-error")).hasValue("overflow");
+
+      assertThat(first.get().statusCode()).isEqualTo(200);
+      HttpResponse<String> secondResponse = second.get();
+      assertThat(secondResponse.statusCode()).isEqualTo(200);
+      assertThat(up.connections()).as("the queued request reused the one connection").isEqualTo(1);
+      assertThat(PrometheusStats.value(sc, "weft_upstream_rq_pending_overflow_total", APP)).isEqualTo(1);
+      assertThat(sc.sidecar().clusters().get("app").circuitBreaker().pendingRequests()).isZero();
+      assertThat(sc.sidecar().clusters().get("app").circuitBreaker().activeRequests()).isZero();
+    }
+  }
+
+  @Test
+  void limitsHoldAcrossEventLoopsUnderConcurrentLoad() throws Exception {
+    String breakers = "circuit_breakers: { thresholds: [ { max_requests: 5, max_pending_requests: 100 } ] }";
+    try (TestUpstream up = TestUpstream.start("slow").fault(TestUpstream.Fault.delay(300));
+         TestSidecar sc = TestSidecar.start(bootstrap(breakers, false, up.port()),
+             new Sidecar.Options(4, true, Duration.ofSeconds(2)))) {
+      List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        all.add(send(sc, "/" + i));
+      }
+      int ok = 0;
+      int shed = 0;
+      for (var f : all) {
+        int status = f.get().statusCode();
+        ok += status == 200 ? 1 : 0;
+        shed += status == 503 ? 1 : 0;
+      }
+      assertThat(ok + shed).isEqualTo(40);
+      assertThat(ok).isGreaterThanOrEqualTo(5);
+      assertThat(shed).isGreaterThan(0);
+      assertThat(PrometheusStats.value(sc, "weft_upstream_rq_pending_overflow_total", APP)).isEqualTo(shed);
+      var breaker = sc.sidecar().clusters().get("app").circuitBreaker();
+      assertThat(breaker.activeRequests()).isZero();
+      assertThat(breaker.pendingRequests()).isZero();
+      assertThat(breaker.activeConnections()).isEqualTo(sc.sidecar().clusters().get("app").endpoints().getFirst()
+          .activeConnections.get());
+    }
+  }
+}
