@@ -45,10 +45,10 @@ class ConfigTranslatorTest {
   @Test
   void rejectsAFieldWeftDoesNotImplementNamingItsPath() {
     String yaml = Bootstraps.simple(false, 8080).replace("connect_timeout: 1s",
-        "connect_timeout: 1s\n    circuit_breakers: { thresholds: [ { max_connections: 1 } ] }");
+        "connect_timeout: 1s\n    cleanup_interval: 5s");
     assertThatThrownBy(() -> load(yaml))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("static_resources.clusters[0].circuit_breakers: field 'circuit_breakers' of "
+        .hasMessageContaining("static_resources.clusters[0].cleanup_interval: field 'cleanup_interval' of "
             + "envoy.config.cluster.v3.Cluster is not supported by Weft")
         .hasMessageMatching("(?s)b\\.yaml:\\d+:\\d+: .*");
   }
