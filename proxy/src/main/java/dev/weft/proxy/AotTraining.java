@@ -14,11 +14,13 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
@@ -28,6 +30,10 @@ import java.time.Duration;
  * exits. The {@code weft} launcher runs it once after a build with the same JVM flags it uses
  * for {@code weft proxy}, so the proxy starts from an archive of the classes it loads (and
  * their profiles) instead of loading and linking them afresh.
+ *
+ * <p>Everything in the training run lands in the cache, and a JVM started from the cache loads
+ * all of it at start-up: so the run drives the sidecar with a plain blocking socket client, not
+ * the JDK's HTTP client, whose ~280 classes the sidecar itself never needs.
  */
 public final class AotTraining {
   private AotTraining() {}
@@ -83,23 +89,83 @@ public final class AotTraining {
     var loaded = BootstrapLoader.parse(yaml, "training.yaml");
     try (Sidecar sidecar = Sidecar.start(loaded.config(), loaded.bootstrap(),
         new Sidecar.Options(1, true, Duration.ofSeconds(1)))) {
-      URI base = URI.create("http://127.0.0.1:" + sidecar.port("http"));
-      URI admin = URI.create("http://127.0.0.1:" + sidecar.adminAddress().getPort());
-      try (HttpClient h1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+      int port = sidecar.port("http");
+      int adminPort = sidecar.adminAddress().getPort();
+      try (TrainingClient h1 = new TrainingClient(port)) {
         for (int i = 0; i < rounds; i++) {
-          h1.send(HttpRequest.newBuilder(base.resolve("/r" + i)).build(), HttpResponse.BodyHandlers.discarding());
-          h1.send(HttpRequest.newBuilder(base.resolve("/post")).POST(HttpRequest.BodyPublishers.ofString("x".repeat(64)))
-              .build(), HttpResponse.BodyHandlers.discarding());
-          h1.send(HttpRequest.newBuilder(base.resolve("/direct")).build(), HttpResponse.BodyHandlers.discarding());
+          h1.exchange("GET", "/r" + i, "", false);
+          h1.exchange("POST", "/post", "x".repeat(64), false);
+          h1.exchange("GET", "/direct", "", false);
         }
-        h1.send(HttpRequest.newBuilder(admin.resolve("/stats/prometheus")).build(), HttpResponse.BodyHandlers.discarding());
-        h1.send(HttpRequest.newBuilder(admin.resolve("/clusters")).build(), HttpResponse.BodyHandlers.discarding());
-        h1.send(HttpRequest.newBuilder(admin.resolve("/ready")).build(), HttpResponse.BodyHandlers.discarding());
+      }
+      for (String path : new String[] {"/stats/prometheus", "/clusters", "/ready"}) {
+        try (TrainingClient a = new TrainingClient(adminPort)) {
+          a.exchange("GET", path, "", true);
+        }
       }
     } finally {
       upstream.close().sync();
       group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
     }
     System.out.println("weft: AOT training run done");
+  }
+
+  /** A minimal keep-alive HTTP/1.1 client on a plain socket (Content-Length bodies only). */
+  private static final class TrainingClient implements AutoCloseable {
+    private final Socket socket;
+    private final OutputStream out;
+    private final InputStream in;
+
+    TrainingClient(int port) throws IOException {
+      socket = new Socket("127.0.0.1", port);
+      socket.setSoTimeout(10_000);
+      out = socket.getOutputStream();
+      in = new BufferedInputStream(socket.getInputStream());
+    }
+
+    /** Sends one request and reads its response; returns the status. */
+    int exchange(String method, String path, String body, boolean close) throws IOException {
+      byte[] b = body.getBytes(StandardCharsets.UTF_8);
+      String head = method + " " + path + " HTTP/1.1\r\nHost: training\r\nContent-Length: " + b.length
+          + (close ? "\r\nConnection: close" : "") + "\r\n\r\n";
+      out.write(head.getBytes(StandardCharsets.US_ASCII));
+      out.write(b);
+      out.flush();
+      String status = line();
+      long length = 0;
+      boolean chunked = false;
+      for (String h = line(); !h.isEmpty(); h = line()) {
+        int colon = h.indexOf(':');
+        if (colon > 0 && h.substring(0, colon).trim().equalsIgnoreCase("content-length")) {
+          length = Long.parseLong(h.substring(colon + 1).trim());
+        } else if (colon > 0 && h.substring(0, colon).trim().equalsIgnoreCase("transfer-encoding")) {
+          chunked = true;
+        }
+      }
+      if (close || chunked) {
+        in.readAllBytes(); // admin answers may be chunked: they were asked with Connection: close
+      } else {
+        in.skipNBytes(length);
+      }
+      return Integer.parseInt(status.split(" ")[1]);
+    }
+
+    private String line() throws IOException {
+      StringBuilder sb = new StringBuilder();
+      for (int c = in.read(); c != '\n'; c = in.read()) {
+        if (c < 0) {
+          throw new IOException("connection closed mid-response");
+        }
+        if (c != '\r') {
+          sb.append((char) c);
+        }
+      }
+      return sb.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
   }
 }

@@ -8,6 +8,7 @@ import dev.weft.proxy.testkit.FrameH2cClient;
 import dev.weft.proxy.testkit.PrometheusStats;
 import dev.weft.proxy.testkit.RawHttpConnection;
 import dev.weft.proxy.testkit.SilentUpstream;
+import dev.weft.proxy.testkit.TcpEchoServer;
 import dev.weft.proxy.testkit.TestSidecar;
 import dev.weft.proxy.testkit.TestUpstream;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
@@ -34,6 +35,8 @@ class ErrorCasesIT {
   private static TestUpstream resetting;
   /** Target of {@code /slow/}: never answers. */
   private static SilentUpstream silent;
+  /** Target of {@code /garbage}: echoes the request back, which is no HTTP response. */
+  private static TcpEchoServer garbage;
   private static TestSidecar sidecar;
 
   @BeforeAll
@@ -41,6 +44,7 @@ class ErrorCasesIT {
     app = TestUpstream.start("app");
     resetting = TestUpstream.start("resetting");
     silent = SilentUpstream.start();
+    garbage = TcpEchoServer.echo();
     int closedPort;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closedPort = s.getLocalPort();
@@ -61,6 +65,8 @@ class ErrorCasesIT {
             route: { cluster: silent, timeout: 0.2s }
           - match: { prefix: "/reset" }
             route: { cluster: resetting }
+          - match: { prefix: "/garbage" }
+            route: { cluster: garbage }
           - match: { prefix: "/direct" }
             direct_response: { status: 200, body: { inline_string: "direct" } }
         """;
@@ -68,6 +74,7 @@ class ErrorCasesIT {
         + Bootstraps.cluster("closed", false, closedPort)
         + Bootstraps.cluster("resetting", false, resetting.port())
         + Bootstraps.cluster("silent", false, silent.port())
+        + Bootstraps.cluster("garbage", false, garbage.port())
         + """
         - name: empty
           type: STATIC
@@ -91,6 +98,9 @@ class ErrorCasesIT {
     }
     if (silent != null) {
       silent.close();
+    }
+    if (garbage != null) {
+      garbage.close();
     }
     if (app != null) {
       app.close();
@@ -194,6 +204,14 @@ class ErrorCasesIT {
     expectLocalReply("http", "upstream_reset");
     RawHttpConnection.Response r = get("/reset", "app.test");
     assertThat(r.status()).isEqualTo(503);
+    assertThat(r.header("x-weft-error")).isEqualTo("upstream_reset");
+  }
+
+  @Test
+  void anUpstreamAnsweringSomethingOtherThanHttpIs503UpstreamReset() throws Exception {
+    expectLocalReply("http", "upstream_reset");
+    RawHttpConnection.Response r = get("/garbage", "app.test");
+    assertThat(r.status()).as("nothing the upstream sent reaches the client").isEqualTo(503);
     assertThat(r.header("x-weft-error")).isEqualTo("upstream_reset");
   }
 

@@ -3,6 +3,7 @@ package dev.weft.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.proxy.testkit.Bootstraps;
+import dev.weft.proxy.testkit.H2cClient;
 import dev.weft.proxy.testkit.TestPki;
 import dev.weft.proxy.testkit.TestSidecar;
 import dev.weft.proxy.testkit.TestUpstream;
@@ -174,6 +175,35 @@ class MtlsIT {
       assertThat(server.sidecar().metrics().listener("inbound").totalConnections.count())
           .as("requests share one multiplexed mTLS connection").isEqualTo(1.0);
       assertThat(server.sidecar().tls().provider().name()).isEqualToIgnoringCase(provider);
+    }
+  }
+
+  @Test
+  void keepingTheDownstreamProtocolOffersOnlyThatProtocolInAlpn() throws Exception {
+    // The mesh default (Istio's too): HTTP/1.1 stays HTTP/1.1 across the mTLS hop, HTTP/2 stays
+    // HTTP/2. The server sidecar offers both in ALPN and prefers h2, so a connection that will
+    // carry HTTP/1.1 must offer only http/1.1, or the server picks h2 and the request is garbage.
+    String keepProtocol = """
+          typed_extension_protocol_options:
+            envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+              "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+              use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} }
+        """;
+    try (TestSidecar server = serverSidecar(pki.issue("server", "default", "api", Duration.ofHours(1)));
+         TestSidecar client = clientSidecar(pki.issue("client", "default", "web", Duration.ofHours(1)),
+             server.port("inbound"), SERVER_ID, false, keepProtocol)) {
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> r = get(client, "/h1-" + i);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("x-upstream")).hasValue("app");
+      }
+      try (H2cClient h2 = H2cClient.connect(client.port("outbound"))) {
+        H2cClient.Response r = h2.get("/h2").get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("x-upstream")).isEqualTo("app");
+      }
+      assertThat(server.sidecar().metrics().listener("inbound").totalConnections.count())
+          .as("one pooled HTTP/1.1 connection and one HTTP/2 connection").isEqualTo(2.0);
     }
   }
 

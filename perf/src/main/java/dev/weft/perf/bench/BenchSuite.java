@@ -129,8 +129,12 @@ public final class BenchSuite {
         + upstream.transport() + ", in the benchmark JVM");
     s.put("pinning", c.pinning().describe());
     s.put("proxy workers", c.proxyWorkers() + " per proxy (Weft --concurrency, HAProxy nbthread, nginx worker_processes)");
-    s.put("weft hop", c.weftHop() == WeftPair.Hop.H2C ? "plaintext HTTP/2 (h2c) between the sidecars"
-        : "HTTP/2 over mutual TLS between the sidecars");
+    s.put("weft hop", switch (c.weftHop()) {
+      case H2C -> "plaintext HTTP/2 (h2c) between the sidecars";
+      case MTLS -> "mutual TLS (ECDSA P-256, verification required both ways) keeping the client's protocol "
+          + "(HTTP/1.1 here), pooled keep-alive: the mesh default";
+      case MTLS_H2 -> "HTTP/2 over mutual TLS between the sidecars";
+    });
     s.put("haproxy/nginx hop", "HTTP/1.1 over mutual TLS (ECDSA P-256, verification required both ways), keep-alive");
     s.put("weft command", String.join(" ", weft.command()).replaceAll("-cp \\S+", "-cp …") + " (from " + weft.source() + ")");
     return s;
@@ -160,7 +164,8 @@ public final class BenchSuite {
     List<String> scenarios;
 
     @Option(names = "--weft-hop", defaultValue = "mtls",
-        description = "Hop between the Weft sidecars: h2c or mtls (default: ${DEFAULT-VALUE}).")
+        description = "Hop between the Weft sidecars: mtls (the mesh default: mutual TLS keeping the client's "
+            + "protocol), mtls-h2 (HTTP/2 over mutual TLS) or h2c (default: ${DEFAULT-VALUE}).")
     String weftHop;
 
     @Option(names = "--proxy-workers", defaultValue = "1", description = "Workers per proxy (default: ${DEFAULT-VALUE}).")

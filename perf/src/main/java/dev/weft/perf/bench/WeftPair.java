@@ -14,27 +14,48 @@ import java.util.Map;
  * started with the launcher's JVM flags and {@code --concurrency}; the inbound sidecar first, so
  * the outbound one can be pointed at it.
  *
- * <p>The hop between them is chosen by {@link Hop}: {@link Hop#MTLS} (the default, as the mesh
- * runs) writes Envoy's {@code envoy.transport_sockets.tls} configuration —
+ * <p>The hop between them is chosen by {@link Hop}. {@link Hop#MTLS} (the default) is the hop as
+ * the control plane configures the mesh: Envoy's {@code envoy.transport_sockets.tls} —
  * {@code UpstreamTlsContext} on the outbound cluster and {@code DownstreamTlsContext} with
- * {@code require_client_certificate} on the inbound listener, ECDSA P-256 certificates, ALPN
- * {@code h2}, SPIFFE SAN match; {@link Hop#H2C} is plaintext HTTP/2, to separate TLS costs from
- * the rest.
+ * {@code require_client_certificate} on the inbound listener, ECDSA P-256 certificates, SPIFFE
+ * SAN match — and the downstream protocol kept across the hop
+ * ({@code use_downstream_protocol_config}, ALPN {@code h2,http/1.1}), as Istio does by default:
+ * an HTTP/1.1 client's requests cross the hop as HTTP/1.1 on pooled keep-alive connections.
+ * {@link Hop#MTLS_H2} forces HTTP/2 over the same mTLS (as Linkerd does between proxies);
+ * {@link Hop#H2C} is plaintext HTTP/2, to separate TLS costs from the rest.
  */
 final class WeftPair {
   /** The hop between the two sidecars: the switch for mutual TLS. */
   enum Hop {
     /** Plaintext HTTP/2 with prior knowledge. */
     H2C,
-    /** HTTP/2 over mutual TLS, as the mesh runs in production. */
-    MTLS;
+    /** Mutual TLS keeping the downstream protocol, as the mesh runs by default. */
+    MTLS,
+    /** HTTP/2 over mutual TLS whatever the downstream protocol. */
+    MTLS_H2;
 
     static Hop parse(String value) {
       return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
         case "h2c" -> H2C;
         case "mtls" -> MTLS;
-        default -> throw new IllegalArgumentException("weft hop: '" + value + "' (expected: h2c or mtls)");
+        case "mtls-h2" -> MTLS_H2;
+        default -> throw new IllegalArgumentException("weft hop: '" + value + "' (expected: mtls, mtls-h2 or h2c)");
       };
+    }
+
+    boolean tls() {
+      return this != H2C;
+    }
+
+    /** The client-side cluster's protocol options and ALPN for this hop. */
+    String protocolOptions() {
+      return this == MTLS
+          ? "use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} }"
+          : "explicit_http_config: { http2_protocol_options: {} }";
+    }
+
+    String alpn() {
+      return this == MTLS ? "[\"h2\", \"http/1.1\"]" : "[\"h2\"]";
     }
   }
 
@@ -49,16 +70,16 @@ final class WeftPair {
     int outPort = FreePorts.next();
     BenchCertificates.Files inCerts = null;
     BenchCertificates.Files outCerts = null;
-    if (env.weftHop() == Hop.MTLS) {
+    if (env.weftHop().tls()) {
       inCerts = env.certificates().writeTo(dir.resolve("certs"), "sidecar-in");
       outCerts = env.certificates().writeTo(dir.resolve("certs"), "sidecar-out");
     }
     int inAdmin = FreePorts.next();
     int outAdmin = FreePorts.next();
     Path inBootstrap = dir.resolve(IN + ".yaml");
-    Files.writeString(inBootstrap, inboundBootstrap(inPort, inAdmin, env.upstreamPort(), inCerts));
+    Files.writeString(inBootstrap, inboundBootstrap(inPort, inAdmin, env.upstreamPort(), inCerts, env.weftHop()));
     Path outBootstrap = dir.resolve(OUT + ".yaml");
-    Files.writeString(outBootstrap, outboundBootstrap(outPort, outAdmin, inPort, outCerts));
+    Files.writeString(outBootstrap, outboundBootstrap(outPort, outAdmin, inPort, outCerts, env.weftHop()));
 
     List<ManagedProcess> started = new ArrayList<>();
     Map<String, Double> ready = new LinkedHashMap<>();
@@ -87,8 +108,8 @@ final class WeftPair {
     return ManagedProcess.start(name, env.pinning().wrapProxy(cmd), dir, env.weft().env(), dir.resolve(name + ".log"));
   }
 
-  /** Bootstrap of the client-side sidecar: HTTP/1.1 (or h2c) in, HTTP/2 to the peer sidecar. */
-  static String outboundBootstrap(int listenPort, int adminPort, int peerPort, BenchCertificates.Files certs) {
+  /** Bootstrap of the client-side sidecar: HTTP/1.1 (or h2c) in, the hop's protocol to the peer sidecar. */
+  static String outboundBootstrap(int listenPort, int adminPort, int peerPort, BenchCertificates.Files certs, Hop hop) {
     String tls = certs == null ? "" : """
             transport_socket:
               name: envoy.transport_sockets.tls
@@ -96,7 +117,7 @@ final class WeftPair {
                 "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
                 sni: %s
                 common_tls_context:
-                  alpn_protocols: ["h2"]
+                  alpn_protocols: %s
                   tls_certificates:
                   - certificate_chain: { filename: %s }
                     private_key: { filename: %s }
@@ -105,7 +126,7 @@ final class WeftPair {
                     match_typed_subject_alt_names:
                     - san_type: URI
                       matcher: { exact: "%s" }
-        """.formatted(BenchCertificates.dnsName("sidecar-in"), certs.certificate(), certs.key(), certs.ca(),
+        """.formatted(BenchCertificates.dnsName("sidecar-in"), hop.alpn(), certs.certificate(), certs.key(), certs.ca(),
             BenchCertificates.spiffeId("sidecar-in"));
     return """
         # Weft benchmark: outbound sidecar (client side of the mesh hop).
@@ -142,17 +163,17 @@ final class WeftPair {
             typed_extension_protocol_options:
               envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
                 "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                explicit_http_config: { http2_protocol_options: {} }
+                %s
         %s    load_assignment:
               cluster_name: peer
               endpoints:
               - lb_endpoints:
                 - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: %d } } }
-        """.formatted(adminPort, listenPort, tls, peerPort);
+        """.formatted(adminPort, listenPort, hop.protocolOptions(), tls, peerPort);
   }
 
-  /** Bootstrap of the server-side sidecar: HTTP/2 from the peer sidecar, HTTP/1.1 to the upstream. */
-  static String inboundBootstrap(int listenPort, int adminPort, int upstreamPort, BenchCertificates.Files certs) {
+  /** Bootstrap of the server-side sidecar: the hop's protocol from the peer sidecar, HTTP/1.1 to the upstream. */
+  static String inboundBootstrap(int listenPort, int adminPort, int upstreamPort, BenchCertificates.Files certs, Hop hop) {
     String tls = certs == null ? "" : """
               transport_socket:
                 name: envoy.transport_sockets.tls
@@ -160,7 +181,7 @@ final class WeftPair {
                   "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
                   require_client_certificate: true
                   common_tls_context:
-                    alpn_protocols: ["h2"]
+                    alpn_protocols: %s
                     tls_certificates:
                     - certificate_chain: { filename: %s }
                       private_key: { filename: %s }
@@ -169,7 +190,7 @@ final class WeftPair {
                       match_typed_subject_alt_names:
                       - san_type: URI
                         matcher: { exact: "%s" }
-        """.formatted(certs.certificate(), certs.key(), certs.ca(), BenchCertificates.spiffeId("sidecar-out"));
+        """.formatted(hop.alpn(), certs.certificate(), certs.key(), certs.ca(), BenchCertificates.spiffeId("sidecar-out"));
     return """
         # Weft benchmark: inbound sidecar (server side of the mesh hop).
         node: { id: bench-weft-in, cluster: bench }

@@ -50,17 +50,34 @@ class LauncherAndConfigTest {
   }
 
   @Test
-  void mtlsSwitchWritesEnvoyTlsTransportSockets() {
+  void mtlsSwitchWritesEnvoyTlsTransportSockets() throws Exception {
     var certs = new BenchCertificates.Files(Path.of("/c/ca.crt"), Path.of("/c/x.crt"), Path.of("/c/x.key"),
         Path.of("/c/x.pem"));
-    String out = WeftPair.outboundBootstrap(1001, 1002, 1003, certs);
-    String in = WeftPair.inboundBootstrap(1004, 1005, 1006, certs);
+    String out = WeftPair.outboundBootstrap(1001, 1002, 1003, certs, WeftPair.Hop.MTLS_H2);
+    String in = WeftPair.inboundBootstrap(1004, 1005, 1006, certs, WeftPair.Hop.MTLS_H2);
     assertThat(out).contains("UpstreamTlsContext", "envoy.transport_sockets.tls", "alpn_protocols: [\"h2\"]",
-        BenchCertificates.spiffeId("sidecar-in"));
+        "explicit_http_config", BenchCertificates.spiffeId("sidecar-in"));
     assertThat(in).contains("DownstreamTlsContext", "require_client_certificate: true",
         BenchCertificates.spiffeId("sidecar-out"));
-    assertThat(WeftPair.outboundBootstrap(1001, 1002, 1003, null)).doesNotContain("transport_socket");
-    assertThat(WeftPair.inboundBootstrap(1004, 1005, 1006, null)).doesNotContain("transport_socket")
+    assertThat(WeftPair.outboundBootstrap(1001, 1002, 1003, null, WeftPair.Hop.H2C)).doesNotContain("transport_socket");
+    assertThat(WeftPair.inboundBootstrap(1004, 1005, 1006, null, WeftPair.Hop.H2C)).doesNotContain("transport_socket")
         .contains("codec_type: HTTP2");
+  }
+
+  @Test
+  void defaultHopKeepsTheDownstreamProtocolOverMutualTls() throws Exception {
+    assertThat(WeftPair.Hop.parse("mtls")).isEqualTo(WeftPair.Hop.MTLS);
+    var certs = new BenchCertificates.Files(Path.of("/c/ca.crt"), Path.of("/c/x.crt"), Path.of("/c/x.key"),
+        Path.of("/c/x.pem"));
+    String out = WeftPair.outboundBootstrap(1001, 1002, 1003, certs, WeftPair.Hop.MTLS);
+    String in = WeftPair.inboundBootstrap(1004, 1005, 1006, certs, WeftPair.Hop.MTLS);
+    assertThat(out).contains("use_downstream_protocol_config", "alpn_protocols: [\"h2\", \"http/1.1\"]")
+        .doesNotContain("explicit_http_config");
+    assertThat(in).contains("alpn_protocols: [\"h2\", \"http/1.1\"]", "codec_type: AUTO");
+    // Both are bootstraps the sidecar accepts (the translator does not read the certificate files).
+    var outConfig = dev.weft.proxy.bootstrap.BootstrapLoader.parse(out, "out.yaml").config();
+    assertThat(outConfig.cluster("peer").protocol())
+        .isEqualTo(dev.weft.proxy.config.ClusterConfig.UpstreamProtocol.DOWNSTREAM);
+    dev.weft.proxy.bootstrap.BootstrapLoader.parse(in, "in.yaml");
   }
 }

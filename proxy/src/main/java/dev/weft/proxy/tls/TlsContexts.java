@@ -25,7 +25,8 @@ public final class TlsContexts implements AutoCloseable {
   private final long pollMillis;
   private final SslProvider provider;
   private final Map<TlsConfig, TlsContextProvider> servers = new IdentityHashMap<>();
-  private final Map<TlsConfig, TlsContextProvider> clients = new IdentityHashMap<>();
+  /** Client providers by config (identity) and the ALPN list they offer. */
+  private final Map<TlsConfig, Map<List<String>, TlsContextProvider>> clients = new IdentityHashMap<>();
 
   public TlsContexts(TlsMaterial.SecretProvider secrets) {
     this.secrets = secrets;
@@ -69,10 +70,20 @@ public final class TlsContexts implements AutoCloseable {
    * cluster's HTTP protocol is offered ({@code defaultAlpn}).
    */
   public synchronized TlsContextProvider client(TlsConfig config, List<String> defaultAlpn) throws TlsSetupException {
-    TlsContextProvider p = clients.get(config);
+    return clientOffering(config, config.alpn().isEmpty() ? defaultAlpn : config.alpn());
+  }
+
+  /**
+   * The client-side provider for a cluster's TLS config offering exactly {@code alpn}, whatever
+   * the config lists: for pools that speak one protocol each on a cluster that keeps the
+   * downstream protocol, as Envoy overrides ALPN per connection pool.
+   */
+  public synchronized TlsContextProvider clientOffering(TlsConfig config, List<String> alpn) throws TlsSetupException {
+    Map<List<String>, TlsContextProvider> byAlpn = clients.computeIfAbsent(config, c -> new java.util.HashMap<>());
+    TlsContextProvider p = byAlpn.get(alpn);
     if (p == null) {
-      p = create(config, false, config.alpn().isEmpty() ? defaultAlpn : config.alpn());
-      clients.put(config, p);
+      p = create(config, false, alpn);
+      byAlpn.put(List.copyOf(alpn), p);
     }
     return p;
   }

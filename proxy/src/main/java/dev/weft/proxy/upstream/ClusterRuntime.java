@@ -39,8 +39,15 @@ public final class ClusterRuntime {
   private io.netty.util.concurrent.ScheduledFuture<?> outlierTimer;
   private HealthChecker healthChecker;
 
-  /** The config, endpoint objects and client TLS context of one cluster version. */
-  record Snapshot(ClusterConfig config, List<EndpointState> endpoints, TlsContextProvider tls) {}
+  /**
+   * The config, endpoint objects and client TLS contexts of one cluster version: {@code tls} for
+   * HTTP/1.1 and raw TCP connections, {@code tlsH2} for HTTP/2 ones. They differ only in ALPN, and
+   * only when the cluster speaks the downstream protocol: each connection then offers just the
+   * protocol it will speak, as Envoy's per-protocol pools do, so a server that prefers h2 cannot
+   * pick it for a connection that is going to send HTTP/1.1.
+   */
+  record Snapshot(ClusterConfig config, List<EndpointState> endpoints, TlsContextProvider tls,
+      TlsContextProvider tlsH2) {}
 
   private final TlsContexts tlsContexts;
 
@@ -81,13 +88,16 @@ public final class ClusterRuntime {
   /** Applies a new version of the cluster's config, keeping endpoint counters for endpoints that stay. */
   synchronized void update(ClusterConfig config) throws TlsContexts.TlsSetupException {
     TlsContextProvider tls = null;
+    TlsContextProvider tlsH2 = null;
     if (config.tls() != null) {
-      List<String> alpn = switch (config.protocol()) {
-        case HTTP1 -> List.of("http/1.1");
-        case HTTP2 -> List.of("h2");
-        case DOWNSTREAM -> List.of("h2", "http/1.1");
-      };
-      tls = tlsContexts.client(config.tls(), alpn);
+      switch (config.protocol()) {
+        case HTTP1 -> tls = tlsH2 = tlsContexts.client(config.tls(), List.of("http/1.1"));
+        case HTTP2 -> tls = tlsH2 = tlsContexts.client(config.tls(), List.of("h2"));
+        case DOWNSTREAM -> {
+          tls = tlsContexts.clientOffering(config.tls(), List.of("http/1.1"));
+          tlsH2 = tlsContexts.clientOffering(config.tls(), List.of("h2"));
+        }
+      }
     }
     Snapshot old = snapshot;
     Map<SocketAddressConfig, EndpointState> previous = new HashMap<>();
@@ -106,7 +116,7 @@ public final class ClusterRuntime {
       }
       endpoints.add(e);
     }
-    snapshot = new Snapshot(config, List.copyOf(endpoints), tls);
+    snapshot = new Snapshot(config, List.copyOf(endpoints), tls, tlsH2);
     applyHealthConfig(config, endpoints);
   }
 
@@ -303,7 +313,7 @@ public final class ClusterRuntime {
     endpoint.totalRequests.increment();
     endpoint.activeRequests.incrementAndGet();
     if (h2) {
-      pool.acquireHttp2(endpoint, config, s.tls(), callback);
+      pool.acquireHttp2(endpoint, config, s.tlsH2(), callback);
     } else {
       pool.acquireHttp1(endpoint, config, s.tls(), callback);
     }

@@ -19,6 +19,13 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     UpstreamListener l = listener;
+    if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
+      // The upstream broke HTTP framing: nothing of it may reach the client; the exchange fails
+      // as a reset does (no response forwarded, connection closed).
+      ReferenceCountUtil.release(msg);
+      exceptionCaught(ctx, o.decoderResult().cause());
+      return;
+    }
     if (l != null && msg instanceof HttpObject o) {
       l.onUpstreamRead(o);
     } else {
