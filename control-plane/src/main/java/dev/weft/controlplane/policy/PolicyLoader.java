@@ -301,7 +301,7 @@ public final class PolicyLoader {
     List<HeaderMatch> headers = new ArrayList<>();
     for (YamlObject h : m.objects("headers")) {
       String name = headerName(h, "name", true);
-      StringMatch sm = h.has("exact") || h.has("prefix") || h.has("regex") ? stringMatch(h, false) : null;
+      StringMatch sm = stringMatch(h, false); // none of exact, prefix, regex: the header must be present
       h.finish();
       headers.add(new HeaderMatch(name, sm));
     }
@@ -405,11 +405,12 @@ public final class PolicyLoader {
       b.finish();
     }
     RetryPolicy.Budget budget = null;
-    YamlObject bu = o.object("budget");
+    if (!budgetAllowed && o.has("budget")) {
+      o.ignore("budget");
+      o.error("budget", "a retry budget here (expected: in spec.retries; a budget applies to the whole service)");
+    }
+    YamlObject bu = budgetAllowed ? o.object("budget") : null;
     if (bu != null) {
-      if (!budgetAllowed) {
-        o.error("budget", "a retry budget here (expected: in spec.retries; a budget applies to the whole service)");
-      }
       Double percent = bu.number("percent", 0, 100);
       if (percent == null && !bu.has("percent")) {
         bu.require("percent");

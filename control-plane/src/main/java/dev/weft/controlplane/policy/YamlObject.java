@@ -398,7 +398,7 @@ final class YamlObject {
     for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
       if (!used.contains(e.getKey()) && !ignored.contains(e.getKey())) {
         ctx.error(e.getValue().getKeyNode(), child(e.getKey()), "unknown field" + suggestion(e.getKey(), known)
-            + " (expected one of: " + String.join(", ", known) + ")");
+            + (known.isEmpty() ? " (expected: an empty object)" : " (expected one of: " + String.join(", ", known) + ")"));
       }
     }
   }
