@@ -246,12 +246,8 @@ public final class ClusterRuntime {
   /** A connection attempt to {@code endpoint} for traffic ended (for outlier detection). */
   void connectOutcome(EndpointState endpoint, boolean success) {
     OutlierDetector od = outlier;
-    if (od != null) {
-      if (success) {
-        od.onConnectSuccess(endpoint);
-      } else {
-        od.onLocalFailure(endpoint);
-      }
+    if (od != null && !success) {
+      od.onLocalFailure(endpoint);
     }
   }
 

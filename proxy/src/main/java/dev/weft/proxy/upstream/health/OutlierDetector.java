@@ -19,8 +19,8 @@ import java.util.function.Supplier;
  * {@code max_ejection_percent} of the hosts are ejected at once, counting the host about to be.
  *
  * <p>Without {@code split_external_local_origin_errors}, local-origin failures count as 503
- * (504 for timeouts) in the same counters as upstream responses; with it, they feed their own
- * consecutive counter and success rate.
+ * in the same counters as upstream responses; with it, they feed their own consecutive counter
+ * and success rate, and any response from the host counts as a local-origin success.
  *
  * <p>Reporting ({@code on*}) is lock-free (atomics per host) and safe from any event loop;
  * ejection decisions take this detector's lock, which the data path only reaches when a
@@ -86,28 +86,16 @@ public final class OutlierDetector {
     httpCode(host, h, c, status);
   }
 
-  /** A connection or stream to the host failed (connect error, reset before a response). */
+  /**
+   * An attempt on the host failed locally: a connect error, a reset before the response, or a
+   * timeout. Unlike Envoy, a connection that opens does not end a run of local-origin failures
+   * (only a response does), so a host that accepts connections and resets them is ejected too.
+   */
   public void onLocalFailure(EndpointState host) {
-    localFailure(host, 503);
-  }
-
-  /** An attempt on the host timed out. */
-  public void onTimeout(EndpointState host) {
-    localFailure(host, 504);
-  }
-
-  /** A connection to the host was established (resets its local-origin failures when split). */
-  public void onConnectSuccess(EndpointState host) {
-    if (config.splitExternalLocalOriginErrors()) {
-      reset(host.health.consecutiveLocalOriginFailure);
-    }
-  }
-
-  private void localFailure(EndpointState host, int mappedStatus) {
     HostHealth h = host.health;
     OutlierDetectionConfig c = config;
     if (!c.splitExternalLocalOriginErrors()) {
-      httpCode(host, h, c, mappedStatus);
+      httpCode(host, h, c, 503);
       return;
     }
     h.localTotal.increment();
