@@ -401,4 +401,34 @@ class MtlsIT {
           .getFirst().tls()).builds()).as("server contexts built").isGreaterThanOrEqualTo(3);
     }
   }
+
+  @Test
+  void healthChecksRunOverTheClustersMtls() throws Exception {
+    // An HTTP/2 cluster: its connections offer only h2, while health checks speak HTTP/1.1 over
+    // the same certificates and SAN checks.
+    String healthCheck = """
+          health_checks:
+          - { timeout: 2s, interval: 0.1s, no_traffic_interval: 0.1s, unhealthy_threshold: 1, healthy_threshold: 1,
+              http_health_check: { path: /healthz } }
+        """;
+    try (TestSidecar server = serverSidecar(pki.issue("server", "default", "api", Duration.ofHours(1)));
+         TestSidecar client = clientSidecar(pki.issue("client", "default", "web", Duration.ofHours(1)),
+             server.port("inbound"), SERVER_ID, true, healthCheck)) {
+      String host = "server::127.0.0.1:" + server.port("inbound") + "::health_flags::";
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+          .until(() -> admin(client, "/clusters").contains(host + "healthy\n"));
+      assertThat(app.healthChecks()).isPositive();
+      assertThat(app.last().header("x-forwarded-client-cert")).as("checked over mTLS").contains("URI=" + CLIENT_ID);
+      assertThat(get(client, "/through").statusCode()).isEqualTo(200);
+
+      app.healthy(false);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+          .until(() -> admin(client, "/clusters").contains(host + "/failed_active_hc\n"));
+      assertThat(client.sidecar().clusters().get("server").stats().tlsFailures.count()).isZero();
+    }
+  }
+
+  private static String admin(TestSidecar sc, String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(sc.adminUri(path)).build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
 }

@@ -38,6 +38,8 @@ public final class ClusterRuntime {
   private volatile OutlierDetector outlier;
   private io.netty.util.concurrent.ScheduledFuture<?> outlierTimer;
   private HealthChecker healthChecker;
+  /** TLS for health-check connections: the cluster's, offering only HTTP/1.1 (health checks speak it). */
+  private volatile TlsContextProvider healthCheckTls;
 
   /**
    * The config, endpoint objects and client TLS contexts of one cluster version: {@code tls} for
@@ -116,6 +118,8 @@ public final class ClusterRuntime {
       }
       endpoints.add(e);
     }
+    healthCheckTls = config.tls() == null || config.healthCheck() == null ? null
+        : tlsContexts.clientOffering(config.tls(), List.of("http/1.1"));
     snapshot = new Snapshot(config, List.copyOf(endpoints), tls, tlsH2);
     applyHealthConfig(config, endpoints);
   }
@@ -240,7 +244,8 @@ public final class ClusterRuntime {
   private io.netty.channel.ChannelFuture connectHealthCheck(EventLoop loop, EndpointState endpoint,
       io.netty.channel.ChannelHandler initializer) {
     Snapshot s = snapshot;
-    return connector.connect(this, loop, endpoint, s.config(), s.tls(), initializer, false);
+    return connector.connect(this, loop, endpoint, s.config(), s.config().tls() == null ? null : healthCheckTls,
+        initializer, false);
   }
 
   /** A connection attempt to {@code endpoint} for traffic ended (for outlier detection). */
