@@ -23,9 +23,9 @@ public record RetryPolicy(
     Duration maxInterval,
     Budget budget) {
 
-  /** The conditions Envoy (and Weft) understand in {@code retry_on}. */
+  /** The Envoy {@code retry_on} conditions the sidecar implements (HTTP, then gRPC). */
   public static final List<String> CONDITIONS = List.of("5xx", "gateway-error", "reset", "connect-failure",
-      "refused-stream", "retriable-4xx", "retriable-status-codes", "retriable-headers", "envoy-ratelimited",
+      "refused-stream", "retriable-4xx", "retriable-status-codes",
       "cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable");
 
   public RetryPolicy {

@@ -1,49 +1,49 @@
 package dev.weft.controlplane.translate;
 
-import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.weft.proxy.bootstrap.ConfigError;
-import dev.weft.proxy.bootstrap.ConfigException;
 import dev.weft.proxy.bootstrap.ConfigTranslator;
-import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Checks translated resources the way a sidecar would: the dynamic resources become a bootstrap
- * whose static resources inline them (RDS route configurations into their connection managers,
- * EDS endpoints into their clusters) and the proxy's own {@link ConfigTranslator} and
- * SupportedFields run over it. Error paths are rewritten to name the resource
- * ({@code cluster 'outbound|80||a.b.svc.cluster.local': lb_policy: ...}).
+ * Checks translated resources the way a sidecar does when they arrive over xDS: each resource
+ * goes through the proxy's own per-resource translation ({@link ConfigTranslator#translateListener},
+ * {@code translateRouteConfiguration}, {@code translateCluster} with its endpoints, {@code
+ * translateLoadAssignment}: the allow-list of supported fields and every semantic check), so a
+ * resource a sidecar would NACK is caught. Then the set as a whole: every RDS and EDS name and
+ * every cluster a route names is among the resources (a snapshot's consistency). It also checks
+ * what proxyless gRPC clients require beyond Envoy: EDS clusters over ADS, IP literal endpoint
+ * addresses, a {@code load_balancing_weight} on every locality, and routers with {@code typed_config}.
  *
- * <p>It also checks what proxyless gRPC clients require beyond Envoy: EDS clusters, IP literal
- * endpoint addresses, a {@code load_balancing_weight} on every locality, and a router filter
- * with its {@code typed_config}.
+ * <p>Messages name the resource: {@code cluster 'outbound|80||a.b.svc.cluster.local': lb_policy: ...}.
  */
 final class ResourceValidator {
 
   private static final String HCM_TYPE =
       "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
-  private static final Pattern LISTENER_PATH = Pattern.compile("^static_resources\\.listeners\\[(\\d+)]");
-  private static final Pattern CLUSTER_PATH = Pattern.compile("^static_resources\\.clusters\\[(\\d+)]");
-  private static final Pattern ROUTE_PATH =
-      Pattern.compile("^listener '([^']*)'\\.filter_chains\\[\\d+]\\.filters\\[\\d+]\\.typed_config\\.route_config");
+  private static final Pattern ROUTE_PATH = Pattern.compile("^\\.?virtual_hosts\\[(\\d+)]\\.routes\\[(\\d+)]");
 
   private ResourceValidator() {}
 
@@ -61,101 +61,90 @@ final class ResourceValidator {
   }
 
   static List<Problem> check(XdsResources resources) {
-    List<String> errors = new ArrayList<>();
     List<Problem> problems = new ArrayList<>();
-    Map<String, RouteConfiguration> routes = new HashMap<>();
+    Map<String, RouteConfiguration> routes = new LinkedHashMap<>();
     for (RouteConfiguration rc : resources.routes()) {
       if (routes.putIfAbsent(rc.getName(), rc) != null) {
-        errors.add("route configuration '" + rc.getName() + "': duplicate name");
+        problems.add(new Problem("", "route configuration '" + rc.getName() + "': duplicate name"));
       }
     }
     Map<String, ClusterLoadAssignment> endpoints = new HashMap<>();
     for (ClusterLoadAssignment cla : resources.endpoints()) {
       if (endpoints.putIfAbsent(cla.getClusterName(), cla) != null) {
-        errors.add("endpoints '" + cla.getClusterName() + "': duplicate cluster_name");
+        problems.add(new Problem("", "endpoints '" + cla.getClusterName() + "': duplicate cluster_name"));
       }
-      clientChecks(cla, errors);
     }
-    Bootstrap.StaticResources.Builder statics = Bootstrap.StaticResources.newBuilder();
-    Map<String, String> routeOwners = new HashMap<>();
-    for (Listener l : resources.listeners()) {
-      statics.addListeners(inlineRoutes(l, routes, routeOwners, errors));
-    }
+    Map<String, Cluster> clusters = new LinkedHashMap<>();
     for (Cluster c : resources.clusters()) {
-      statics.addClusters(inlineEndpoints(c, endpoints, errors));
-    }
-    for (String name : routes.keySet()) {
-      if (!routeOwners.containsKey(name)) {
-        errors.add("route configuration '" + name + "': no listener uses it");
+      if (clusters.putIfAbsent(c.getName(), c) != null) {
+        problems.add(new Problem(policyOf(c.getMetadata()), "cluster '" + c.getName() + "': duplicate name"));
       }
     }
-    Bootstrap bootstrap = Bootstrap.newBuilder().setNode(Node.newBuilder().setId("validate"))
-        .setStaticResources(statics).build();
-    for (String e : errors) {
-      problems.add(new Problem(policyOf(e, resources), e));
-    }
-    try {
-      ConfigTranslator.translate(bootstrap, Map.of());
-    } catch (ConfigException e) {
-      for (ConfigError err : e.errors()) {
-        problems.add(new Problem(policyOf(err.path(), bootstrap), rename(err, bootstrap, routeOwners)));
+
+    // Each resource as the sidecar translates it on arrival.
+    Set<String> usedRoutes = new HashSet<>();
+    Set<String> listenerNames = new HashSet<>();
+    for (Listener l : resources.listeners()) {
+      if (!listenerNames.add(l.getName())) {
+        problems.add(new Problem("", "listener '" + l.getName() + "': duplicate name"));
       }
+      report(problems, "listener '" + l.getName() + "'", ConfigTranslator.translateListener(l).errors(), p -> "");
+      connectionManagers(l, routes, usedRoutes, problems);
+    }
+    for (RouteConfiguration rc : routes.values()) {
+      report(problems, "route configuration '" + rc.getName() + "'",
+          ConfigTranslator.translateRouteConfiguration(rc).errors(), path -> routePolicy(rc, path));
+      routeReferences(rc, clusters, problems);
+      if (!usedRoutes.contains(rc.getName())) {
+        problems.add(new Problem("", "route configuration '" + rc.getName() + "': no listener uses it"));
+      }
+    }
+    for (Cluster c : clusters.values()) {
+      String policy = policyOf(c.getMetadata());
+      String name = "cluster '" + c.getName() + "'";
+      if (c.getType() != Cluster.DiscoveryType.EDS) {
+        problems.add(new Problem(policy, name + ": type: " + c.getType()
+            + " (expected: EDS; proxyless gRPC clients accept only EDS and aggregate clusters)"));
+      }
+      ClusterLoadAssignment cla = null;
+      if (c.getType() == Cluster.DiscoveryType.EDS) {
+        cla = endpoints.get(ConfigTranslator.edsServiceName(c));
+        if (cla == null) {
+          problems.add(new Problem(policy, name + ": its endpoints (EDS '" + ConfigTranslator.edsServiceName(c)
+              + "') are not among the resources"));
+        }
+      }
+      report(problems, name, ConfigTranslator.translateCluster(c, cla).errors(), p -> policy);
+    }
+    for (ClusterLoadAssignment cla : endpoints.values()) {
+      String name = "endpoints '" + cla.getClusterName() + "'";
+      Cluster owner = clusters.values().stream()
+          .filter(c -> ConfigTranslator.edsServiceName(c).equals(cla.getClusterName())).findFirst().orElse(null);
+      String policy = owner == null ? "" : policyOf(owner.getMetadata());
+      report(problems, name, ConfigTranslator.translateLoadAssignment(cla).errors(), p -> policy);
+      clientChecks(cla, name, policy, problems);
     }
     return problems;
   }
 
-  private static final Pattern INLINE_ROUTE = Pattern.compile(
-      "^static_resources\\.listeners\\[(\\d+)]\\.filter_chains\\[(\\d+)]\\.filters\\[(\\d+)]\\.typed_config"
-          + "\\.route_config\\.virtual_hosts\\[(\\d+)]\\.routes\\[(\\d+)]");
-  private static final Pattern NAMED_CLUSTER = Pattern.compile("^cluster '([^']*)'");
-
-  /** The policy behind the route or cluster at a bootstrap path, from its metadata. */
-  private static String policyOf(String path, Bootstrap b) {
-    if (path == null) {
-      return "";
+  private static void report(List<Problem> problems, String resource, List<ConfigError> errors,
+      java.util.function.Function<String, String> policyOfPath) {
+    for (ConfigError e : errors) {
+      String path = e.path() == null ? "" : e.path().startsWith(".") ? e.path().substring(1) : e.path();
+      problems.add(new Problem(policyOfPath.apply(path),
+          resource + ": " + (path.isEmpty() ? "" : path + ": ") + e.message()));
     }
-    Matcher m = CLUSTER_PATH.matcher(path);
-    if (m.find()) {
-      return policyOf(b.getStaticResources().getClusters(Integer.parseInt(m.group(1))).getMetadata());
-    }
-    m = INLINE_ROUTE.matcher(path);
-    if (m.find()) {
-      try {
-        HttpConnectionManager hcm = b.getStaticResources().getListeners(Integer.parseInt(m.group(1)))
-            .getFilterChains(Integer.parseInt(m.group(2))).getFilters(Integer.parseInt(m.group(3)))
-            .getTypedConfig().unpack(HttpConnectionManager.class);
-        return policyOf(hcm.getRouteConfig().getVirtualHosts(Integer.parseInt(m.group(4)))
-            .getRoutes(Integer.parseInt(m.group(5))).getMetadata());
-      } catch (InvalidProtocolBufferException | IndexOutOfBoundsException e) {
-        return "";
-      }
-    }
-    return "";
   }
 
-  /** The policy behind a cluster named in one of this class's own messages. */
-  private static String policyOf(String message, XdsResources resources) {
-    Matcher m = NAMED_CLUSTER.matcher(message);
-    if (m.find()) {
-      return resources.clusters().stream().filter(c -> c.getName().equals(m.group(1))).findFirst()
-          .map(c -> policyOf(c.getMetadata())).orElse("");
+  /** RDS names over ADS, and routers with typed_config. */
+  private static void connectionManagers(Listener l, Map<String, RouteConfiguration> routes, Set<String> used,
+      List<Problem> problems) {
+    List<FilterChain> chains = new ArrayList<>(l.getFilterChainsList());
+    if (l.hasDefaultFilterChain()) {
+      chains.add(l.getDefaultFilterChain());
     }
-    return "";
-  }
-
-  private static String policyOf(io.envoyproxy.envoy.config.core.v3.Metadata metadata) {
-    var s = metadata.getFilterMetadataMap().get(MeshTranslator.POLICY_METADATA);
-    return s == null || !s.containsFields("resource") ? "" : s.getFieldsOrThrow("resource").getStringValue();
-  }
-
-  /** The listener with every RDS connection manager given its route configuration inline. */
-  private static Listener inlineRoutes(Listener l, Map<String, RouteConfiguration> routes,
-      Map<String, String> owners, List<String> errors) {
-    Listener.Builder b = l.toBuilder();
-    for (int i = 0; i < b.getFilterChainsCount(); i++) {
-      FilterChain.Builder fc = b.getFilterChainsBuilder(i);
-      for (int j = 0; j < fc.getFiltersCount(); j++) {
-        Filter f = fc.getFilters(j);
+    for (FilterChain fc : chains) {
+      for (Filter f : fc.getFiltersList()) {
         if (!f.getTypedConfig().getTypeUrl().equals(HCM_TYPE)) {
           continue;
         }
@@ -163,68 +152,54 @@ final class ResourceValidator {
         try {
           hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
         } catch (InvalidProtocolBufferException e) {
-          continue; // the proxy's translator reports it
+          continue; // the listener's translation reports it
         }
-        routerCheck(l.getName(), hcm, errors);
-        if (!hcm.hasRds()) {
-          continue;
+        for (HttpFilter h : hcm.getHttpFiltersList()) {
+          if (!h.hasTypedConfig()) {
+            problems.add(new Problem("", "listener '" + l.getName() + "': http filter '" + h.getName()
+                + "': typed_config is required (proxyless gRPC clients reject a filter without it)"));
+          }
         }
-        String name = hcm.getRds().getRouteConfigName();
-        if (!hcm.getRds().getConfigSource().hasAds()) {
-          errors.add("listener '" + l.getName() + "': rds.config_source (expected: ads)");
+        if (hcm.hasRds()) {
+          String name = hcm.getRds().getRouteConfigName();
+          used.add(name);
+          if (!routes.containsKey(name)) {
+            problems.add(new Problem("", "listener '" + l.getName() + "': route configuration '" + name
+                + "' (RDS) is not among the resources"));
+          }
         }
-        RouteConfiguration rc = routes.get(name);
-        if (rc == null) {
-          errors.add("listener '" + l.getName() + "': route configuration '" + name
-              + "' (RDS) is not among the resources");
-          rc = RouteConfiguration.newBuilder().setName(name).build();
-        }
-        owners.putIfAbsent(name, l.getName());
-        fc.setFilters(j, f.toBuilder().setTypedConfig(Any.pack(hcm.toBuilder().clearRds().setRouteConfig(rc).build())));
-      }
-    }
-    return b.build();
-  }
-
-  private static void routerCheck(String listener, HttpConnectionManager hcm, List<String> errors) {
-    if (hcm.getHttpFiltersCount() > 0) {
-      HttpFilter last = hcm.getHttpFilters(hcm.getHttpFiltersCount() - 1);
-      if (!last.hasTypedConfig()) {
-        errors.add("listener '" + listener + "': http filter '" + last.getName()
-            + "': typed_config is required (proxyless gRPC clients reject a filter without it)");
       }
     }
   }
 
-  /** The cluster as a STATIC cluster holding its EDS endpoints. */
-  private static Cluster inlineEndpoints(Cluster c, Map<String, ClusterLoadAssignment> endpoints,
-      List<String> errors) {
-    if (c.getType() != Cluster.DiscoveryType.EDS) {
-      errors.add("cluster '" + c.getName() + "': type " + c.getType()
-          + " (expected: EDS; proxyless gRPC clients accept only EDS and aggregate clusters)");
-      return c;
+  /** Every cluster a route names must be among the resources. */
+  private static void routeReferences(RouteConfiguration rc, Map<String, Cluster> clusters, List<Problem> problems) {
+    for (int i = 0; i < rc.getVirtualHostsCount(); i++) {
+      VirtualHost vh = rc.getVirtualHosts(i);
+      for (int j = 0; j < vh.getRoutesCount(); j++) {
+        Route r = vh.getRoutes(j);
+        String p = "route configuration '" + rc.getName() + "': virtual_hosts[" + i + "].routes[" + j + "].route";
+        List<String> names = new ArrayList<>();
+        if (!r.getRoute().getCluster().isEmpty()) {
+          names.add(r.getRoute().getCluster());
+        }
+        r.getRoute().getWeightedClusters().getClustersList().forEach(w -> names.add(w.getName()));
+        for (String n : names) {
+          if (!clusters.containsKey(n)) {
+            problems.add(new Problem(policyOf(r.getMetadata()), p + ": unknown cluster '" + n + "'"));
+          }
+        }
+      }
     }
-    if (!c.getEdsClusterConfig().getEdsConfig().hasAds()) {
-      errors.add("cluster '" + c.getName() + "': eds_cluster_config.eds_config (expected: ads)");
-    }
-    String service = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName()
-        : c.getEdsClusterConfig().getServiceName();
-    ClusterLoadAssignment cla = endpoints.get(service);
-    if (cla == null) {
-      errors.add("cluster '" + c.getName() + "': its endpoints (EDS '" + service + "') are not among the resources");
-      cla = ClusterLoadAssignment.getDefaultInstance();
-    }
-    return c.toBuilder().setType(Cluster.DiscoveryType.STATIC).clearEdsClusterConfig()
-        .setLoadAssignment(cla.toBuilder().setClusterName(c.getName())).build();
   }
 
-  private static void clientChecks(ClusterLoadAssignment cla, List<String> errors) {
+  private static void clientChecks(ClusterLoadAssignment cla, String name, String policy, List<Problem> problems) {
     for (int i = 0; i < cla.getEndpointsCount(); i++) {
       LocalityLbEndpoints l = cla.getEndpoints(i);
-      String p = "endpoints '" + cla.getClusterName() + "': endpoints[" + i + "]";
+      String p = name + ": endpoints[" + i + "]";
       if (!l.hasLoadBalancingWeight() || l.getLoadBalancingWeight().getValue() == 0) {
-        errors.add(p + ".load_balancing_weight: missing (expected: >= 1; proxyless gRPC clients drop a "
-            + "locality without it)");
+        problems.add(new Problem(policy, p + ".load_balancing_weight: missing (expected: >= 1; proxyless gRPC "
+            + "clients drop a locality without it)"));
       }
       for (int j = 0; j < l.getLbEndpointsCount(); j++) {
         LbEndpoint e = l.getLbEndpoints(j);
@@ -232,36 +207,29 @@ final class ResourceValidator {
         try {
           InetAddress.ofLiteral(host);
         } catch (IllegalArgumentException ex) {
-          errors.add(p + ".lb_endpoints[" + j + "].endpoint.address.socket_address.address: '" + host
-              + "' (expected: an IP literal)");
+          problems.add(new Problem(policy, p + ".lb_endpoints[" + j + "].endpoint.address.socket_address.address: '"
+              + host + "' (expected: an IP literal)"));
         }
       }
     }
   }
 
-  /** Rewrites the bootstrap path of an error to the resource it is in. */
-  private static String rename(ConfigError err, Bootstrap b, Map<String, String> routeOwners) {
-    String path = err.path() == null ? "" : err.path();
-    Matcher m = LISTENER_PATH.matcher(path);
-    if (m.find()) {
-      path = "listener '" + b.getStaticResources().getListeners(Integer.parseInt(m.group(1))).getName() + "'"
-          + path.substring(m.end());
-      Matcher r = ROUTE_PATH.matcher(path);
-      if (r.find()) {
-        String owner = r.group(1);
-        String route = routeOwners.entrySet().stream().filter(e -> e.getValue().equals(owner))
-            .map(Map.Entry::getKey).findFirst().orElse(null);
-        if (route != null) {
-          path = "route configuration '" + route + "'" + path.substring(r.end());
-        }
-      }
-    } else {
-      m = CLUSTER_PATH.matcher(path);
-      if (m.find()) {
-        path = "cluster '" + b.getStaticResources().getClusters(Integer.parseInt(m.group(1))).getName() + "'"
-            + path.substring(m.end());
-      }
+  /** The policy behind the route at {@code path} of {@code rc}, from its metadata. */
+  private static String routePolicy(RouteConfiguration rc, String path) {
+    Matcher m = ROUTE_PATH.matcher(path);
+    if (!m.find()) {
+      return "";
     }
-    return new ConfigError(null, path, err.message()).toString();
+    int vh = Integer.parseInt(m.group(1));
+    int r = Integer.parseInt(m.group(2));
+    if (vh >= rc.getVirtualHostsCount() || r >= rc.getVirtualHosts(vh).getRoutesCount()) {
+      return "";
+    }
+    return policyOf(rc.getVirtualHosts(vh).getRoutes(r).getMetadata());
+  }
+
+  private static String policyOf(Metadata metadata) {
+    var s = metadata.getFilterMetadataMap().get(MeshTranslator.POLICY_METADATA);
+    return s == null || !s.containsFields("resource") ? "" : s.getFieldsOrThrow("resource").getStringValue();
   }
 }

@@ -96,10 +96,7 @@ class PolicyCommandTest {
   }
 
   @Test
-  void whatTheSidecarWouldRejectIsReportedOnThePolicy(@TempDir Path dir) throws Exception {
-    // Retries become Envoy's retry_policy, which the sidecar accepts only with its resilience work
-    // (issue 5): until then validate must refuse the policy, on the policy's own file and line.
-    // When the sidecar accepts retry_policy, this expectation flips to "ok" (see the README).
+  void withoutARegistryThePoliciesAreTranslatedForWorkloadsMadeFromThem(@TempDir Path dir) throws Exception {
     Path route = dir.resolve("route.yaml");
     Files.writeString(route, """
         apiVersion: weft.dev/v1alpha1
@@ -109,18 +106,28 @@ class PolicyCommandTest {
           service: reviews
           routes:
           - match: [{path: {regex: "/api/.*"}}]
-            backends: [{}]
-            retries: {attempts: 2}
+            backends: [{subset: v1, weight: 80}, {service: ratings, port: 9090, weight: 20}]
+        ---
+        apiVersion: weft.dev/v1alpha1
+        kind: DestinationPolicy
+        metadata: {name: d, namespace: shop}
+        spec: {service: reviews, subsets: [{name: v1, labels: {version: v1}}]}
+        ---
+        apiVersion: weft.dev/v1alpha1
+        kind: AuthorizationPolicy
+        metadata: {name: a, namespace: shop}
+        spec: {selector: {matchLabels: {app: x}}, rules: [{from: [{namespaces: [shop]}]}]}
         """);
+    var policies = PolicyLoader.loadFiles(java.util.List.of(route)).policies();
+    var registry = PolicyCommand.synthesize(policies);
+    assertThat(registry.services()).extracting(s -> s.namespace() + "/" + s.name() + s.ports().stream()
+        .map(p -> ":" + p.port()).toList()).containsExactly("shop/ratings[:9090]", "shop/reviews[:80]",
+        "shop/selected-3[:80]");
+    assertThat(registry.workloads()).extracting(w -> w.name() + " " + w.labels()).containsExactly(
+        "ratings-1 {app=ratings}", "reviews-2 {app=reviews, version=v1}", "selected-3 {app=x}");
     Run r = run("validate", route.toString());
-    assertThat(r.out()).isEqualTo(route + ":4:1: spec: the sidecar would reject its translation: route configuration "
-        + "'outbound'.virtual_hosts[0].routes[0].route.retry_policy: field 'retry_policy' of "
-        + "envoy.config.route.v3.RouteAction is not supported by Weft\n");
-    assertThat(r.exit()).isEqualTo(1);
-    Files.writeString(route, Files.readString(route).replace("    retries: {attempts: 2}\n", ""));
-    Run ok = run("validate", route.toString());
-    assertThat(ok.out()).isEqualTo("ok: 1 policy in 1 file\n");
-    assertThat(ok.exit()).isZero();
+    assertThat(r.out()).isEqualTo("ok: 3 policies in 1 file\n");
+    assertThat(r.exit()).isZero();
   }
 
   @Test

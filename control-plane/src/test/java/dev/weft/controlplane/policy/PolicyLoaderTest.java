@@ -380,8 +380,8 @@ class PolicyLoaderTest {
         "reviews.yaml:8:5: spec.routes[0].retries.attempts: required field is missing",
         "reviews.yaml:9:22: spec.routes[0].retries.retryOn[1]: 'gateway-eror' (expected: one of 5xx,"
             + " gateway-error, reset, connect-failure, refused-stream, retriable-4xx, retriable-status-codes,"
-            + " retriable-headers, envoy-ratelimited, cancelled, deadline-exceeded, internal,"
-            + " resource-exhausted, unavailable) (did you mean 'gateway-error'?)",
+            + " cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) (did you mean"
+            + " 'gateway-error'?)",
         "reviews.yaml:10:7: spec.routes[0].retries.retriableStatusCodes: [503] (expected: retryOn to"
             + " include retriable-status-codes)",
         "reviews.yaml:11:35: spec.routes[0].retries.backoff.maxInterval: 100ms (expected: >="

@@ -32,8 +32,24 @@ class MeshValidateTest {
     }
     List<String> errors = MeshTranslator.validate(new XdsResources(good.listeners(), good.routes(), clusters,
         good.endpoints()));
-    assertThat(errors).containsExactly("cluster '" + REVIEWS + "'.dns_refresh_rate: field 'dns_refresh_rate' of "
+    assertThat(errors).containsExactly("cluster '" + REVIEWS + "': dns_refresh_rate: field 'dns_refresh_rate' of "
         + "envoy.config.cluster.v3.Cluster is not supported by Weft");
+  }
+
+  @Test
+  void eachProblemIsTiedToThePolicyItComesFrom() {
+    XdsResources withPolicy = MeshTranslator.translate(MeshFixtures.policies("""
+        apiVersion: weft.dev/v1alpha1
+        kind: DestinationPolicy
+        metadata: {name: reviews-policy, namespace: shop}
+        spec: {service: reviews, subsets: [{name: v1, labels: {version: v1}}]}
+        """), REGISTRY, PRODUCTPAGE_NODE, LOCAL);
+    List<Cluster> clusters = withPolicy.clusters().stream().map(c -> c.getName().equals(REVIEWS)
+        ? c.toBuilder().setDnsRefreshRate(Duration.newBuilder().setSeconds(1)).build() : c).toList();
+    assertThat(MeshTranslator.check(new XdsResources(withPolicy.listeners(), withPolicy.routes(), clusters,
+        withPolicy.endpoints()))).containsExactly(new MeshTranslator.Rejection("DestinationPolicy/shop/reviews-policy",
+        "cluster '" + REVIEWS + "': dns_refresh_rate: field 'dns_refresh_rate' of envoy.config.cluster.v3.Cluster is "
+            + "not supported by Weft"));
   }
 
   @Test
@@ -45,8 +61,8 @@ class MeshValidateTest {
     List<String> errors = MeshTranslator.validate(new XdsResources(good.listeners(), List.of(b.build()),
         good.clusters(), good.endpoints()));
     assertThat(errors).containsExactly(
-        "route configuration 'outbound'.virtual_hosts[2].domains[0]: domain 'reviews' is used by another virtual host",
-        "route configuration 'outbound'.virtual_hosts[2].routes[0].route.cluster: unknown cluster 'outbound|1||nowhere'");
+        "route configuration 'outbound': virtual_hosts[2].domains[0]: domain 'reviews' is used by another virtual host",
+        "route configuration 'outbound': virtual_hosts[2].routes[0].route: unknown cluster 'outbound|1||nowhere'");
   }
 
   @Test
@@ -79,7 +95,7 @@ class MeshValidateTest {
             + "clients drop a locality without it)",
         "endpoints '" + name1 + "': endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address: "
             + "'reviews.example' (expected: an IP literal)",
-        "cluster '" + name0 + "': type STATIC (expected: EDS; proxyless gRPC clients accept only EDS and aggregate "
+        "cluster '" + name0 + "': type: STATIC (expected: EDS; proxyless gRPC clients accept only EDS and aggregate "
             + "clusters)");
   }
 }
