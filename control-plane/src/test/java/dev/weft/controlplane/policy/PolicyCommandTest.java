@@ -123,7 +123,7 @@ class PolicyCommandTest {
     assertThat(registry.services()).extracting(s -> s.namespace() + "/" + s.name() + s.ports().stream()
         .map(p -> ":" + p.port()).toList()).containsExactly("shop/ratings[:9090]", "shop/reviews[:80]",
         "shop/selected-3[:80]");
-    assertThat(registry.workloads()).extracting(w -> w.name() + " " + w.labels()).containsExactly(
+    assertThat(registry.workloads()).extracting(w -> w.name() + " " + new java.util.TreeMap<>(w.labels())).containsExactly(
         "ratings-1 {app=ratings}", "reviews-2 {app=reviews, version=v1}", "selected-3 {app=x}");
     Run r = run("validate", route.toString());
     assertThat(r.out()).isEqualTo("ok: 3 policies in 1 file\n");
