@@ -112,6 +112,13 @@ public final class GrpcStream {
                 ctx.close(); // servers do not push on a gRPC connection
               }
             }));
+            ch.pipeline().addLast("errors", new io.netty.channel.ChannelInboundHandlerAdapter() {
+              @Override
+              public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                // TLS and I/O failures end the stream (reported through onClose), not as a stack trace.
+                ctx.close();
+              }
+            });
           }
         });
     b.connect(address).addListener(connected -> {
@@ -129,7 +136,7 @@ public final class GrpcStream {
       }
       ssl.handshakeFuture().addListener(hs -> {
         if (!hs.isSuccess()) {
-          s.finish(UNAVAILABLE, "TLS handshake with " + address + " failed: " + hs.cause().getMessage());
+          s.finish(UNAVAILABLE, "TLS handshake with " + address + " failed: " + rootMessage(hs.cause()));
           ch.close();
         } else if (!ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
           s.finish(UNAVAILABLE, address + " negotiated ALPN " + ssl.applicationProtocol() + " (expected: h2)");
@@ -323,6 +330,15 @@ public final class GrpcStream {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       end(ctx, UNAVAILABLE, "stream failed: " + cause.getMessage());
     }
+  }
+
+  /** The innermost cause's message: TLS failures wrap the useful one ("the peer's certificate SANs ..."). */
+  private static String rootMessage(Throwable error) {
+    Throwable t = error;
+    for (int i = 0; i < 10 && t.getCause() != null && t.getCause() != t; i++) {
+      t = t.getCause();
+    }
+    return String.valueOf(t.getMessage());
   }
 
   private static String decode(String message) {

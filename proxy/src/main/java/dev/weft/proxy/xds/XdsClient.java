@@ -107,6 +107,7 @@ public final class XdsClient implements AutoCloseable {
   private boolean everConnected;
   private boolean closed;
   private volatile Dump dump = new Dump(Map.of(), Map.of(), List.of());
+  private volatile String lastStreamError;
 
   /** What the config dump shows: accepted resources and the last rejection, by type. */
   public record Dump(Map<ResourceType, List<XdsResource>> resources, Map<ResourceType, String> versions,
@@ -164,6 +165,11 @@ public final class XdsClient implements AutoCloseable {
 
   public boolean connected() {
     return metrics.connected();
+  }
+
+  /** Why the last ADS stream ended or failed to open, or null while none has. */
+  public String lastStreamError() {
+    return lastStreamError;
   }
 
   @Override
@@ -237,6 +243,7 @@ public final class XdsClient implements AutoCloseable {
   private void closedStream(int status, String message) {
     stream = null;
     metrics.connected(false);
+    lastStreamError = "gRPC status " + status + ": " + message;
     if (closed) {
       return;
     }

@@ -33,6 +33,7 @@ public final class TestControlPlane implements AutoCloseable {
   private final V3DiscoveryServer discovery;
   private Server server;
   private int port;
+  private io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls;
 
   private TestControlPlane() {
     discovery = new V3DiscoveryServer(new DiscoveryServerCallbacks() {
@@ -55,8 +56,24 @@ public final class TestControlPlane implements AutoCloseable {
     return cp;
   }
 
+  /** Starts on a free loopback port with mutual TLS: this certificate, clients verified against {@code roots}. */
+  public static TestControlPlane startTls(java.nio.file.Path chain, java.nio.file.Path key, java.nio.file.Path roots)
+      throws IOException {
+    TestControlPlane cp = new TestControlPlane();
+    cp.tls = io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forServer(chain.toFile(), key.toFile())
+        .trustManager(roots.toFile())
+        .clientAuth(io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth.REQUIRE)
+        .build();
+    cp.startOn(0);
+    return cp;
+  }
+
   private void startOn(int p) throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", p))
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", p));
+    if (tls != null) {
+      builder.sslContext(tls);
+    }
+    server = builder
         .addService(discovery.getAggregatedDiscoveryServiceImpl())
         .build()
         .start();

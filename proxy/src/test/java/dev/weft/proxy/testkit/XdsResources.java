@@ -38,6 +38,14 @@ public final class XdsResources {
 
   /** A sidecar bootstrap: admin on port 0 and ADS (delta or state of the world) to 127.0.0.1:port. */
   public static String bootstrap(int controlPlanePort, boolean delta) {
+    return bootstrap(controlPlanePort, delta, "");
+  }
+
+  /**
+   * The same, with YAML lines (indented for a cluster's fields, 4 spaces) added to the control
+   * plane's cluster, such as a TLS {@code transport_socket}.
+   */
+  public static String bootstrap(int controlPlanePort, boolean delta, String xdsClusterExtra) {
     return """
         node:
           id: app.default
@@ -64,12 +72,13 @@ public final class XdsResources {
               envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
                 "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
                 explicit_http_config: { http2_protocol_options: {} }
+        %s
             load_assignment:
               cluster_name: xds
               endpoints:
               - lb_endpoints:
                 - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: %d } } }
-        """.formatted(delta ? "DELTA_GRPC" : "GRPC", controlPlanePort);
+        """.formatted(delta ? "DELTA_GRPC" : "GRPC", xdsClusterExtra.stripTrailing(), controlPlanePort);
   }
 
   /** A listener on 127.0.0.1:0 whose HTTP connection manager takes route configuration {@code routes} by RDS. */
