@@ -41,6 +41,12 @@ public final class DynamicConfig {
 
   /** EDS clusters translated with their endpoints, reused while neither changes. */
   private final Map<String, Combined> combined = new LinkedHashMap<>();
+  /** The bootstrap's static clusters of type EDS: they take their endpoints over ADS too. */
+  private final List<Cluster> staticEds;
+
+  public DynamicConfig(List<Cluster> staticClusters) {
+    this.staticEds = staticClusters.stream().filter(c -> c.getType() == Cluster.DiscoveryType.EDS).toList();
+  }
 
   private record Combined(Cluster cluster, ClusterLoadAssignment endpoints, ClusterConfig config) {}
 
@@ -67,6 +73,23 @@ public final class DynamicConfig {
     Map<String, ClusterConfig> clusters = new LinkedHashMap<>(base.clusters());
     Map<String, XdsResource> eds = resources.getOrDefault(ResourceType.EDS, Map.of());
     Set<String> seen = new LinkedHashSet<>();
+    for (Cluster c : staticEds) {
+      seen.add(c.getName());
+      XdsResource endpoints = eds.get(ConfigTranslator.edsServiceName(c));
+      ClusterConfig live = endpoints == null ? null
+          : withEndpoints(c, (ClusterLoadAssignment) endpoints.proto(), waiting);
+      if (live != null) {
+        clusters.put(c.getName(), live);
+      } else {
+        complete = false;
+        waiting.add("static cluster '" + c.getName() + "' waits for its endpoints (EDS '"
+            + ConfigTranslator.edsServiceName(c) + "')");
+        clusters.remove(c.getName());
+        if (previous != null && previous.cluster(c.getName()) != null) {
+          clusters.put(c.getName(), previous.cluster(c.getName()));
+        }
+      }
+    }
     for (XdsResource r : resources.getOrDefault(ResourceType.CDS, Map.of()).values()) {
       Cluster c = (Cluster) r.proto();
       seen.add(c.getName());

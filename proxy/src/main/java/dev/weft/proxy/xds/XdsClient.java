@@ -95,7 +95,7 @@ public final class XdsClient implements AutoCloseable {
   private final Class<? extends SocketChannel> channelType;
   private final Sink sink;
   private final XdsMetrics metrics;
-  private final DynamicConfig assembler = new DynamicConfig();
+  private final DynamicConfig assembler;
 
   // ---- state, touched only on `loop`
   private final Map<ResourceType, TypeState> types = new EnumMap<>(ResourceType.class);
@@ -139,6 +139,7 @@ public final class XdsClient implements AutoCloseable {
     this.base = base;
     this.ads = base.ads();
     this.staticClusters = List.copyOf(staticClusters);
+    this.assembler = new DynamicConfig(staticClusters);
     this.target = target;
     this.group = group;
     this.loop = group.next();

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /** Warming: what goes live, in which order, and what keeps serving meanwhile. */
 class DynamicConfigTest {
   private final ProxyConfig base;
-  private final DynamicConfig assembler = new DynamicConfig();
+  private final DynamicConfig assembler = new DynamicConfig(java.util.List.of());
   private final Map<ResourceType, Map<String, XdsResource>> resources = new EnumMap<>(ResourceType.class);
 
   DynamicConfigTest() throws Exception {
@@ -68,6 +68,29 @@ class DynamicConfigTest {
     assertThat(a.config().listeners()).extracting(ListenerConfig::name).containsExactly("outbound");
     assertThat(a.config().cluster("a").endpoints()).hasSize(1);
     assertThat(a.config().routeTables()).containsKey("routes");
+  }
+
+  @Test
+  void aStaticEdsClusterTakesItsEndpointsOverAds() throws Exception {
+    String yaml = XdsResources.bootstrap(15010, true) + """
+          - name: static-eds
+            type: EDS
+            connect_timeout: 1s
+            eds_cluster_config: { eds_config: { ads: {} }, service_name: svc }
+        """;
+    var loaded = BootstrapLoader.parse(yaml, "b.yaml");
+    DynamicConfig staticAware = new DynamicConfig(loaded.bootstrap().getStaticResources().getClustersList());
+    assertThat(DynamicConfig.endpointNames(loaded.bootstrap().getStaticResources().getClustersList(), Map.of()))
+        .containsExactly("svc");
+    DynamicConfig.Assembled a = staticAware.assemble(loaded.config(), null, resources,
+        EnumSet.allOf(ResourceType.class));
+    assertThat(a.complete()).isFalse();
+    assertThat(a.config().cluster("static-eds")).isNull();
+
+    put(ResourceType.EDS, XdsResources.endpoints("svc", 8080, 8081));
+    a = staticAware.assemble(loaded.config(), a.config(), resources, EnumSet.allOf(ResourceType.class));
+    assertThat(a.complete()).isTrue();
+    assertThat(a.config().cluster("static-eds").endpoints()).hasSize(2);
   }
 
   @Test
