@@ -61,6 +61,7 @@ public final class ControlPlane implements XdsEventListener, AutoCloseable {
   private final AtomicBoolean pending = new AtomicBoolean();
   private final Map<String, Map<String, String>> nacks = new ConcurrentHashMap<>();
   private final Map<String, List<String>> invalid = new ConcurrentHashMap<>();
+  private final Map<String, Node> nodes = new ConcurrentHashMap<>();
   private volatile RuntimeErrors runtimeErrors = errors -> {};
   private volatile PolicySet policies = PolicySet.EMPTY;
   private volatile RegistrySnapshot registry = RegistrySnapshot.EMPTY;
@@ -115,10 +116,10 @@ public final class ControlPlane implements XdsEventListener, AutoCloseable {
   /** Schedules a rebuild of every node after the debounce interval (changes within it coalesce). */
   public void changed() {
     if (pending.compareAndSet(false, true)) {
-      executor.schedule(() -> {
+      executor.schedule(guarded(() -> {
         pending.set(false);
         rebuildAll();
-      }, debounce.toNanos(), TimeUnit.NANOSECONDS);
+      }), debounce.toNanos(), TimeUnit.NANOSECONDS);
     }
   }
 
@@ -162,6 +163,10 @@ public final class ControlPlane implements XdsEventListener, AutoCloseable {
     try {
       resources = translator.translate(policies, registry, proxyNode(nodeId));
       errors = validator.validate(resources);
+      Node node = nodes.get(nodeId);
+      if (errors.isEmpty() && node != null && ProxylessListeners.isProxyless(node)) {
+        resources = ProxylessListeners.addTo(resources);
+      }
     } catch (RuntimeException e) {
       log.error("translating the config of {} failed", nodeId, e);
       errors = List.of("translation failed: " + e);
@@ -205,26 +210,38 @@ public final class ControlPlane implements XdsEventListener, AutoCloseable {
 
   @Override
   public void onStreamOpened(Node node, boolean delta) {
-    executor.execute(() -> {
+    nodes.put(node.getId(), node);
+    executor.execute(guarded(() -> {
       XdsServer server = xds;
       if (server != null && ready) {
         rebuild(server, node.getId());
       }
-    });
+    }));
   }
 
   @Override
   public void onAck(String nodeId, String typeUrl, String version) {
     Map<String, String> byType = nacks.get(nodeId);
     if (byType != null && byType.remove(typeUrl) != null) {
-      executor.execute(this::reportErrors);
+      executor.execute(guarded(this::reportErrors));
     }
   }
 
   @Override
   public void onNack(String nodeId, String typeUrl, String version, String message) {
     nacks.computeIfAbsent(nodeId, k -> new ConcurrentHashMap<>()).put(typeUrl, message);
-    executor.execute(this::reportErrors);
+    executor.execute(guarded(this::reportErrors));
+  }
+
+  /** Tasks on the executor log what they throw (a scheduled executor would keep it silently). */
+  private static Runnable guarded(Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (Throwable t) {
+        log.error("control-plane task failed", t);
+      }
+    };
   }
 
   @Override
