@@ -157,6 +157,7 @@ public final class CaServer implements AutoCloseable {
     private int signingThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
     private int signingQueue = 256;
     private Clock clock = Clock.systemUTC();
+    private final List<io.grpc.BindableService> extraServices = new java.util.ArrayList<>();
 
     private Builder(CaMaterial material, Authenticator authenticator) {
       this.material = Objects.requireNonNull(material, "material");
@@ -224,6 +225,12 @@ public final class CaServer implements AutoCloseable {
       return this;
     }
 
+    /** Serves another gRPC service on the same TLS port (the control plane adds its ADS service). */
+    public Builder addService(io.grpc.BindableService service) {
+      extraServices.add(Objects.requireNonNull(service, "service"));
+      return this;
+    }
+
     /** Sets the clock that dates certificates (default the system UTC clock). */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -263,14 +270,14 @@ public final class CaServer implements AutoCloseable {
             .build();
         CertificateServiceImpl service = new CertificateServiceImpl(authority, material.roots(), authenticator,
             new RateLimiter(rateLimits, System::nanoTime), signing);
-        Server server = NettyServerBuilder.forAddress(address, credentials)
+        NettyServerBuilder serverBuilder = NettyServerBuilder.forAddress(address, credentials)
             .withOption(ChannelOption.SO_REUSEADDR, true)
             .executor(handlers)
-            .maxInboundMessageSize(64 * 1024)
+            .maxInboundMessageSize(extraServices.isEmpty() ? 64 * 1024 : 4 * 1024 * 1024)
             .maxInboundMetadataSize(16 * 1024)
-            .addService(ServerInterceptors.intercept(service, CertificateServiceImpl.authorizationInterceptor()))
-            .build()
-            .start();
+            .addService(ServerInterceptors.intercept(service, CertificateServiceImpl.authorizationInterceptor()));
+        extraServices.forEach(serverBuilder::addService);
+        Server server = serverBuilder.build().start();
         CaServer started = new CaServer(server, authority, material, serving, scheduler, signing, handlers);
         log.info("CA service for trust domain {} listening on {} as {}", domain, started.address(), servingId);
         return started;

@@ -62,6 +62,7 @@ public final class ControlPlane implements XdsEventListener, AutoCloseable {
   private final Map<String, Map<String, String>> nacks = new ConcurrentHashMap<>();
   private final Map<String, List<String>> invalid = new ConcurrentHashMap<>();
   private final Map<String, Node> nodes = new ConcurrentHashMap<>();
+  private final Map<String, XdsResources> translated = new ConcurrentHashMap<>();
   private volatile RuntimeErrors runtimeErrors = errors -> {};
   private volatile PolicySet policies = PolicySet.EMPTY;
   private volatile RegistrySnapshot registry = RegistrySnapshot.EMPTY;
@@ -88,6 +89,42 @@ public final class ControlPlane implements XdsEventListener, AutoCloseable {
   /** Sets who hears of validation errors and NACKs. */
   public void runtimeErrors(RuntimeErrors sink) {
     this.runtimeErrors = Objects.requireNonNull(sink, "sink");
+  }
+
+  /**
+   * The policies ({@code Kind/namespace/name}) behind the resources an error message names in
+   * quotes (validation: {@code cluster 'outbound|80||a.b.svc.cluster.local': ...}; NACKs name
+   * resources the same way), from the {@code weft.policy} metadata the translator puts on clusters
+   * and routes.
+   */
+  public Set<String> policiesNamedIn(String nodeId, String message) {
+    XdsResources resources = translated.get(nodeId);
+    Set<String> out = new TreeSet<>();
+    if (resources == null) {
+      return out;
+    }
+    for (var c : resources.clusters()) {
+      if (message.contains(c.getName())) {
+        policyOf(c.getMetadata(), out);
+      }
+    }
+    for (var rc : resources.routes()) {
+      for (var vh : rc.getVirtualHostsList()) {
+        for (var route : vh.getRoutesList()) {
+          if (message.contains(vh.getName()) || (!route.getName().isEmpty() && message.contains(route.getName()))) {
+            policyOf(route.getMetadata(), out);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void policyOf(io.envoyproxy.envoy.config.core.v3.Metadata metadata, Set<String> out) {
+    var struct = metadata.getFilterMetadataMap().get(dev.weft.controlplane.translate.MeshTranslator.POLICY_METADATA);
+    if (struct != null && struct.containsFields("resource")) {
+      out.add(struct.getFieldsOrThrow("resource").getStringValue());
+    }
   }
 
   /** Sets the policies in force. */
@@ -162,6 +199,7 @@ public final class ControlPlane implements XdsEventListener, AutoCloseable {
     List<String> errors;
     try {
       resources = translator.translate(policies, registry, proxyNode(nodeId));
+      translated.put(nodeId, resources);
       errors = validator.validate(resources);
       Node node = nodes.get(nodeId);
       if (errors.isEmpty() && node != null && ProxylessListeners.isProxyless(node)) {
