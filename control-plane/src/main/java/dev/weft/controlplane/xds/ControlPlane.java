@@ -249,6 +249,8 @@ public final class ControlPlane implements XdsEventListener, AutoCloseable {
   @Override
   public void onStreamOpened(Node node, boolean delta) {
     nodes.put(node.getId(), node);
+    log.info("node {} connected ({}, {})", node.getId(), delta ? "delta" : "state of the world",
+        node.getUserAgentName().isEmpty() ? "unnamed client" : node.getUserAgentName());
     executor.execute(guarded(() -> {
       XdsServer server = xds;
       if (server != null && ready) {
