@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * A plain grpc-java ADS client that does exactly what a test tells it: sends requests by hand and
  * queues every response. The node goes only on the first request of the stream, as real clients do.
  */
-final class AdsTestClient implements AutoCloseable {
+public final class AdsTestClient implements AutoCloseable {
   final ManagedChannel channel;
   final BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
   final BlockingQueue<DeltaDiscoveryResponse> deltaResponses = new LinkedBlockingQueue<>();
@@ -31,7 +31,7 @@ final class AdsTestClient implements AutoCloseable {
   private StreamObserver<DeltaDiscoveryRequest> delta;
   private boolean nodeSent;
 
-  AdsTestClient(InetSocketAddress server, String nodeId) {
+  public AdsTestClient(InetSocketAddress server, String nodeId) {
     this(NettyChannelBuilder.forAddress(server).usePlaintext().build(), nodeId);
   }
 
@@ -89,6 +89,31 @@ final class AdsTestClient implements AutoCloseable {
       nodeSent = true;
     }
     delta.onNext(b.build());
+  }
+
+  /**
+   * Requests {@code names} of {@code typeUrl} on a state-of-the-world stream (opened on first use),
+   * waits for the response, ACKs it and returns its resources.
+   */
+  public <T extends com.google.protobuf.Message> List<T> fetch(String typeUrl, List<String> names, Class<T> type)
+      throws Exception {
+    if (sotw == null) {
+      sotw();
+    }
+    request(typeUrl, names, "", "");
+    DiscoveryResponse r;
+    do {
+      r = next(Duration.ofSeconds(10));
+      if (r == null) {
+        throw new AssertionError("no " + typeUrl + " response within 10 s");
+      }
+    } while (!r.getTypeUrl().equals(typeUrl));
+    ack(r, names);
+    List<T> out = new java.util.ArrayList<>();
+    for (var any : r.getResourcesList()) {
+      out.add(any.unpack(type));
+    }
+    return out;
   }
 
   DiscoveryResponse next(Duration timeout) throws InterruptedException {
