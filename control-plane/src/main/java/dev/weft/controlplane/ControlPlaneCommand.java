@@ -98,6 +98,9 @@ public final class ControlPlaneCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
+  /** Counted down by the shutdown hook (or a test) to stop. */
+  final CountDownLatch stopped = new CountDownLatch(1);
+
   /** Runs {@code weft control-plane} and exits with its status. */
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
@@ -122,7 +125,6 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }
     MeshOptions options = kubernetes ? MeshOptions.kubernetes(trustDomain) : MeshOptions.local(trustDomain);
     List<AutoCloseable> closeables = new ArrayList<>();
-    CountDownLatch stopped = new CountDownLatch(1);
     try {
       ControlPlane cp = new ControlPlane((p, r, n) -> MeshTranslator.translate(p, r, n, options),
           MeshTranslator::validate, Duration.ofMillis(debounceMillis));
