@@ -66,8 +66,8 @@ class ControlPlaneCommandIT {
             retries:
               attempts: -1
           """);
-      await().atMost(Duration.ofSeconds(10)).until(() -> err.toString().contains(
-          "api.yaml:7:15: spec.retries.attempts: -1 (expected: >= 0)"));
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(err.toString()).contains(
+          "api.yaml:7:5: spec.retries.attempts: -1 (expected: >= 0)"));
 
       // A registry edit reaches a new stream.
       Files.writeString(dir.resolve("registry.yaml"), """
@@ -77,7 +77,7 @@ class ControlPlaneCommandIT {
           - {name: api, ports: [{name: http, port: 8080}], endpoints: [{address: 127.0.0.30}]}
           - {name: cart, ports: [{name: http, port: 8081}], endpoints: [{address: 127.0.0.31}]}
           """);
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         try (AdsTestClient web = new AdsTestClient(xds, "web.default")) {
           assertThat(web.fetch(Resources.V3.CLUSTER_TYPE_URL, List.of(), Cluster.class)).extracting(Cluster::getName)
               .contains("outbound|8081||cart.default.svc.cluster.local");

@@ -103,9 +103,9 @@ public final class AdsTestClient implements AutoCloseable {
     request(typeUrl, names, "", "");
     DiscoveryResponse r;
     do {
-      r = next(Duration.ofSeconds(10));
+      r = next(Duration.ofSeconds(30));
       if (r == null) {
-        throw new AssertionError("no " + typeUrl + " response within 10 s");
+        throw new AssertionError("no " + typeUrl + " response within 30 s");
       }
     } while (!r.getTypeUrl().equals(typeUrl));
     ack(r, names);
