@@ -281,32 +281,16 @@ public final class HealthChecker {
         timeout = null;
       }
       HealthCheckConfig c = config;
-      HostHealth h = host.health;
-      boolean changed = false;
       if (healthy) {
         stats.healthCheckSuccesses.increment();
-        h.consecutiveUnhealthy = 0;
-        if (host.failedActiveHealthCheck
-            && (h.pendingFirstCheck || ++h.consecutiveHealthy >= c.healthyThreshold())) {
-          host.failedActiveHealthCheck = false;
-          h.consecutiveHealthy = 0;
-          changed = true;
-        }
         OutlierDetector od = outlier.get();
         if (od != null && host.ejected) {
           od.unejectAfterHealthCheck(host);
         }
       } else {
         stats.healthCheckFailures.increment();
-        h.consecutiveHealthy = 0;
-        if (!host.failedActiveHealthCheck
-            && (h.pendingFirstCheck || ++h.consecutiveUnhealthy >= c.unhealthyThreshold())) {
-          host.failedActiveHealthCheck = true;
-          h.consecutiveUnhealthy = 0;
-          changed = true;
-        }
       }
-      h.pendingFirstCheck = false;
+      boolean changed = record(host, healthy, c.healthyThreshold(), c.unhealthyThreshold());
       if (changed) {
         healthChanged.run();
       }
@@ -403,6 +387,36 @@ public final class HealthChecker {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       ctx.close();
     }
+  }
+
+  /**
+   * Applies one check result to {@code host}'s active-health state: unhealthy after
+   * {@code unhealthyThreshold} failures in a row, healthy again after {@code healthyThreshold}
+   * successes in a row; the first result of a host never checked before decides at once.
+   *
+   * @return whether {@link EndpointState#failedActiveHealthCheck} changed
+   */
+  static boolean record(EndpointState host, boolean passed, int healthyThreshold, int unhealthyThreshold) {
+    HostHealth h = host.health;
+    boolean changed = false;
+    if (passed) {
+      h.consecutiveUnhealthy = 0;
+      if (host.failedActiveHealthCheck && (h.pendingFirstCheck || ++h.consecutiveHealthy >= healthyThreshold)) {
+        host.failedActiveHealthCheck = false;
+        h.consecutiveHealthy = 0;
+        changed = true;
+      }
+    } else {
+      h.consecutiveHealthy = 0;
+      if (!host.failedActiveHealthCheck
+          && (h.pendingFirstCheck || ++h.consecutiveUnhealthy >= unhealthyThreshold)) {
+        host.failedActiveHealthCheck = true;
+        h.consecutiveUnhealthy = 0;
+        changed = true;
+      }
+    }
+    h.pendingFirstCheck = false;
+    return changed;
   }
 
   /** Envoy's TCP health-check match: each expected block occurs in {@code buf}, in order. */
