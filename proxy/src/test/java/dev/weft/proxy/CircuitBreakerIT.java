@@ -5,8 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import dev.weft.proxy.testkit.Bootstraps;
 import dev.weft.proxy.testkit.PrometheusStats;
+import dev.weft.proxy.testkit.TcpEchoServer;
 import dev.weft.proxy.testkit.TestSidecar;
 import dev.weft.proxy.testkit.TestUpstream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -119,6 +122,44 @@ class CircuitBreakerIT {
       assertThat(breaker.pendingRequests()).isZero();
       assertThat(breaker.activeConnections()).isEqualTo(sc.sidecar().clusters().get("app").endpoints().getFirst()
           .activeConnections.get());
+    }
+  }
+
+  @Test
+  void tcpProxyConnectionsBeyondMaxConnectionsAreClosed() throws Exception {
+    String listener = """
+        - name: tcp
+          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+          filter_chains:
+          - filters:
+            - name: envoy.filters.network.tcp_proxy
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                stat_prefix: tcp
+                cluster: app
+        """;
+    try (TcpEchoServer echo = TcpEchoServer.echo();
+         TestSidecar sc = TestSidecar.start(Bootstraps.bootstrap(listener, Bootstraps.clusterWith("app", false,
+             "circuit_breakers: { thresholds: [ { max_connections: 1 } ] }", echo.port())));
+         Socket first = new Socket(InetAddress.getLoopbackAddress(), sc.port("tcp"))) {
+      first.setSoTimeout(5000);
+      first.getOutputStream().write('a');
+      assertThat(first.getInputStream().read()).isEqualTo('a');
+      try (Socket second = new Socket(InetAddress.getLoopbackAddress(), sc.port("tcp"))) {
+        second.setSoTimeout(5000);
+        assertThat(second.getInputStream().read()).as("closed without a connection upstream").isEqualTo(-1);
+      }
+      assertThat(echo.accepted()).isEqualTo(1);
+      assertThat(PrometheusStats.value(sc, "weft_upstream_cx_overflow_total", APP)).isEqualTo(1);
+      first.close();
+      // The slot comes back when the first connection ends.
+      await().atMost(Duration.ofSeconds(5))
+          .until(() -> sc.sidecar().clusters().get("app").circuitBreaker().activeConnections() == 0);
+      try (Socket third = new Socket(InetAddress.getLoopbackAddress(), sc.port("tcp"))) {
+        third.setSoTimeout(5000);
+        third.getOutputStream().write('b');
+        assertThat(third.getInputStream().read()).isEqualTo('b');
+      }
     }
   }
 }

@@ -67,6 +67,10 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
         ch.pipeline().addLast("relay", new TcpRelay(down));
       }
     });
+    if (f == null) {
+      down.close(); // the cluster's max_connections circuit breaker is full
+      return;
+    }
     f.addListener((ChannelFuture cf) -> {
       if (!cf.isSuccess() || !down.isActive()) {
         cf.channel().close();

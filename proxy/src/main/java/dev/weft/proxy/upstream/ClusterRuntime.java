@@ -372,11 +372,27 @@ public final class ClusterRuntime {
     return perLoop(loop, snapshot).balancer.pick();
   }
 
-  /** Opens a raw TCP connection to {@code endpoint}; {@code handler} initializes its pipeline. */
+  /**
+   * Opens a raw TCP connection to {@code endpoint}; {@code handler} initializes its pipeline.
+   * Returns null, counting {@code upstream_cx_overflow}, when the cluster's
+   * {@code max_connections} breaker is full (the caller closes the downstream, as Envoy's
+   * tcp_proxy does).
+   */
   public io.netty.channel.ChannelFuture connectTcp(EventLoop loop, EndpointState endpoint,
       io.netty.channel.ChannelHandler handler) {
+    if (!breaker.tryOpenConnection(false)) {
+      return null;
+    }
     Snapshot s = snapshot;
-    return connector.connect(this, loop, endpoint, s.config(), s.tls(), handler);
+    io.netty.channel.ChannelFuture f = connector.connect(this, loop, endpoint, s.config(), s.tls(), handler);
+    f.addListener((io.netty.channel.ChannelFuture cf) -> {
+      if (cf.isSuccess()) {
+        cf.channel().closeFuture().addListener(c -> breaker.connectionClosed());
+      } else {
+        breaker.connectionClosed();
+      }
+    });
+    return f;
   }
 
   private PerLoop perLoop(EventLoop loop, Snapshot s) {
