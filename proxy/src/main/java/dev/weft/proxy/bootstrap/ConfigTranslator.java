@@ -8,7 +8,9 @@ import com.google.re2j.PatternSyntaxException;
 import dev.weft.proxy.config.AdsConfig;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.EndpointConfig;
+import dev.weft.proxy.config.FaultConfig;
 import dev.weft.proxy.config.FilterChainConfig;
+import dev.weft.proxy.config.FractionalPercent;
 import dev.weft.proxy.config.FilterChainMatch;
 import dev.weft.proxy.config.HeaderMatcher;
 import dev.weft.proxy.config.HeaderMutation;
@@ -21,6 +23,8 @@ import dev.weft.proxy.config.ProxyConfig;
 import dev.weft.proxy.config.RbacConfig;
 import dev.weft.proxy.config.RbacPermission;
 import dev.weft.proxy.config.RbacPrincipal;
+import dev.weft.proxy.config.RetryBudgetConfig;
+import dev.weft.proxy.config.RetryPolicy;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
 import dev.weft.proxy.config.RouteMatch;
@@ -84,7 +88,9 @@ public final class ConfigTranslator {
       io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDefaultInstance(),
       io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDefaultInstance(),
       io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(),
-      io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance());
+      io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance(),
+      io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance(),
+      io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDefaultInstance());
 
   static final String HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
   static final String TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
@@ -94,6 +100,8 @@ public final class ConfigTranslator {
   static final String UPSTREAM_HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
   static final String HTTP_RBAC = "envoy.extensions.filters.http.rbac.v3.RBAC";
   static final String NETWORK_RBAC = "envoy.extensions.filters.network.rbac.v3.RBAC";
+  static final String HTTP_FAULT = "envoy.extensions.filters.http.fault.v3.HTTPFault";
+  static final String PREVIOUS_HOSTS = "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate";
 
   private static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
@@ -104,11 +112,19 @@ public final class ConfigTranslator {
   private static final int DEFAULT_BUFFER_LIMIT = 1024 * 1024;
   private static final int DEFAULT_MAX_HEADERS_KB = 60;
   private static final int DEFAULT_MAX_HEADERS_COUNT = 100;
+  private static final Duration DEFAULT_STREAM_IDLE = Duration.ofMinutes(5);
 
   private final SupportedFields supported = new SupportedFields(ANY_TYPES);
   private final Map<String, String> locations;
   private final List<ConfigError> errors = new ArrayList<>();
   private TlsTranslator tls = new TlsTranslator(Map.of(), this::error, this::stringMatch);
+  /** The listener being translated: its buffer limit is the default replay buffer of its routes. */
+  private int listenerBufferLimit = DEFAULT_BUFFER_LIMIT;
+  /**
+   * The fault filters of the HCM being translated, by name (keys of typed_per_filter_config);
+   * null for a route configuration that comes alone (RDS), whose HCM is not known here.
+   */
+  private Set<String> faultFilterNames;
 
   private ConfigTranslator(Map<String, String> locations) {
     this.locations = locations;
@@ -218,6 +234,8 @@ public final class ConfigTranslator {
       return null;
     }
     SocketAddressConfig address = address(l.getAddress(), path + ".address");
+    listenerBufferLimit = l.hasPerConnectionBufferLimitBytes() ? l.getPerConnectionBufferLimitBytes().getValue()
+        : DEFAULT_BUFFER_LIMIT;
     boolean inspect = false;
     boolean inspectTls = false;
     for (int i = 0; i < l.getListenerFiltersCount(); i++) {
@@ -342,13 +360,28 @@ public final class ConfigTranslator {
       error(path + ".http_filters", "the router filter (envoy.filters.http.router) is required");
     }
     List<RbacConfig> rbacFilters = new ArrayList<>();
+    List<FaultConfig> faultFilters = new ArrayList<>();
     for (int i = 0; i < h.getHttpFiltersCount(); i++) {
       HttpFilter f = h.getHttpFilters(i);
       String fp = path + ".http_filters[" + i + "]";
       boolean router = ROUTER.equals(typeName(f.getTypedConfig()))
           || !f.hasTypedConfig() && f.getName().equals("envoy.filters.http.router");
       boolean last = i == h.getHttpFiltersCount() - 1;
-      if (HTTP_RBAC.equals(typeName(f.getTypedConfig()))) {
+      if (HTTP_FAULT.equals(typeName(f.getTypedConfig()))) {
+        if (!faultFilters.isEmpty()) {
+          error(fp, "a second fault filter (Weft supports one envoy.filters.http.fault per connection manager)");
+        }
+        String name = f.getName().isEmpty() ? "envoy.filters.http.fault" : f.getName();
+        faultFilters.add(fault(unpack(f.getTypedConfig(),
+            io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.class, fp), name, fp + ".typed_config"));
+        if (last) {
+          error(fp, "the router (envoy.filters.http.router) must be the last HTTP filter");
+        }
+      } else if (HTTP_RBAC.equals(typeName(f.getTypedConfig()))) {
+        if (!faultFilters.isEmpty()) {
+          error(fp, "Weft runs RBAC filters before fault filters: put envoy.filters.http.rbac before "
+              + "envoy.filters.http.fault");
+        }
         RbacConfig r = httpRbac(f, fp);
         if (r != null) {
           rbacFilters.add(r);
@@ -358,13 +391,20 @@ public final class ConfigTranslator {
         }
       } else if (!router) {
         error(fp, "HTTP filter '" + f.getName()
-            + "' is not supported (supported: envoy.filters.http.rbac, envoy.filters.http.router)");
+            + "' is not supported (supported: envoy.filters.http.rbac, envoy.filters.http.fault, "
+            + "envoy.filters.http.router)");
       } else if (!last) {
         error(fp, "the router must be the last HTTP filter");
       }
     }
+    Set<String> faultNames = new HashSet<>();
+    for (FaultConfig f : faultFilters) {
+      faultNames.add(f.filterName());
+    }
+    faultFilterNames = faultNames;
     RouteTable routes = rdsName != null ? RouteTable.empty(rdsName)
         : routeTable(h.getRouteConfig(), path + ".route_config", clusters);
+    faultFilterNames = null;
     var common = h.getCommonHttpProtocolOptions();
     int maxKb = h.hasMaxRequestHeadersKb() ? h.getMaxRequestHeadersKb().getValue() : DEFAULT_MAX_HEADERS_KB;
     if (maxKb < 1 || maxKb > 8192) {
@@ -400,7 +440,10 @@ public final class ConfigTranslator {
         !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
         h.getStripAnyHostPort(), upgrades,
         http2(h.getHttp2ProtocolOptions(), path + ".http2_protocol_options"), xfcc,
-        h.getSetCurrentClientCertDetails().getUri(), rbacFilters, pathNormalization(h, path), rdsName);
+        h.getSetCurrentClientCertDetails().getUri(), rbacFilters, pathNormalization(h, path), rdsName,
+        faultFilters,
+        h.hasStreamIdleTimeout() ? duration(h.getStreamIdleTimeout()) : DEFAULT_STREAM_IDLE,
+        common.hasMaxStreamDuration() ? duration(common.getMaxStreamDuration()) : Duration.ZERO);
   }
 
   private Http2Settings http2(Http2ProtocolOptions o, String path) {
@@ -667,15 +710,20 @@ public final class ConfigTranslator {
         }
       }
       List<Route> routes = new ArrayList<>();
+      int vhLimit = vh.hasPerRequestBufferLimitBytes() ? vh.getPerRequestBufferLimitBytes().getValue()
+          : listenerBufferLimit;
+      HostDefaults defaults = new HostDefaults(vh.hasRetryPolicy() ? vh.getRetryPolicy() : null,
+          vp + ".retry_policy", vhLimit, vh.getIncludeRequestAttemptCount());
       for (int r = 0; r < vh.getRoutesCount(); r++) {
-        Route route = route(vh.getRoutes(r), vp + ".routes[" + r + "]", clusters);
+        Route route = route(vh.getRoutes(r), vp + ".routes[" + r + "]", clusters, defaults);
         if (route != null) {
           routes.add(route);
         }
       }
       hosts.add(new VirtualHost(vh.getName(), vh.getDomainsList(), routes,
           mutation(vh.getRequestHeadersToRemoveList(), vh.getRequestHeadersToAddList(), vp, "request"),
-          mutation(vh.getResponseHeadersToRemoveList(), vh.getResponseHeadersToAddList(), vp, "response")));
+          mutation(vh.getResponseHeadersToRemoveList(), vh.getResponseHeadersToAddList(), vp, "response"),
+          faultOverrides(vh.getTypedPerFilterConfigMap(), vp + ".typed_per_filter_config")));
     }
     return new RouteTable(rc.getName(), hosts,
         mutation(rc.getRequestHeadersToRemoveList(), rc.getRequestHeadersToAddList(), path, "request"),
@@ -683,11 +731,18 @@ public final class ConfigTranslator {
         rc.getIgnorePortInHostMatching());
   }
 
-  private Route route(io.envoyproxy.envoy.config.route.v3.Route r, String path, Map<String, ClusterConfig> clusters) {
+  /** What a virtual host passes to its routes: its retry policy, replay buffer limit and attempt-count header. */
+  private record HostDefaults(io.envoyproxy.envoy.config.route.v3.RetryPolicy retryPolicy, String retryPath,
+      int bufferLimit, boolean includeAttemptCount) {}
+
+  private Route route(io.envoyproxy.envoy.config.route.v3.Route r, String path, Map<String, ClusterConfig> clusters,
+      HostDefaults defaults) {
     RouteMatch match = routeMatch(r.getMatch(), path + ".match");
     RouteAction action;
     if (r.hasRoute()) {
-      action = forward(r.getRoute(), path + ".route", clusters);
+      int limit = r.hasPerRequestBufferLimitBytes() ? r.getPerRequestBufferLimitBytes().getValue()
+          : defaults.bufferLimit();
+      action = forward(r.getRoute(), path + ".route", clusters, defaults, limit);
     } else if (r.hasDirectResponse()) {
       var d = r.getDirectResponse();
       if (d.getStatus() < 200 || d.getStatus() > 599) {
@@ -708,7 +763,8 @@ public final class ConfigTranslator {
     }
     return new Route(r.getName(), match, action,
         mutation(r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList(), path, "request"),
-        mutation(r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList(), path, "response"));
+        mutation(r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList(), path, "response"),
+        faultOverrides(r.getTypedPerFilterConfigMap(), path + ".typed_per_filter_config"));
   }
 
   private RouteMatch routeMatch(io.envoyproxy.envoy.config.route.v3.RouteMatch m, String path) {
@@ -798,7 +854,7 @@ public final class ConfigTranslator {
   }
 
   private RouteAction forward(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path,
-      Map<String, ClusterConfig> clusters) {
+      Map<String, ClusterConfig> clusters, HostDefaults defaults, int bufferLimit) {
     List<RouteAction.WeightedTarget> targets = new ArrayList<>();
     int total = 0;
     switch (a.getClusterSpecifierCase()) {
@@ -840,6 +896,17 @@ public final class ConfigTranslator {
     Duration timeout = a.hasTimeout() ? duration(a.getTimeout()) : DEFAULT_ROUTE_TIMEOUT;
     Duration grpcMax = a.hasMaxStreamDuration() && a.getMaxStreamDuration().hasGrpcTimeoutHeaderMax()
         ? duration(a.getMaxStreamDuration().getGrpcTimeoutHeaderMax()) : null;
+    var msd = a.getMaxStreamDuration();
+    Duration grpcOffset = msd.hasGrpcTimeoutHeaderOffset() ? duration(msd.getGrpcTimeoutHeaderOffset()) : Duration.ZERO;
+    // null: the HCM's value applies (route idle_timeout / max_stream_duration not set).
+    Duration idle = a.hasIdleTimeout() ? duration(a.getIdleTimeout()) : null;
+    Duration maxDuration = msd.hasMaxStreamDuration() ? duration(msd.getMaxStreamDuration()) : null;
+    RetryPolicy retry = RetryPolicy.NONE;
+    if (a.hasRetryPolicy()) {
+      retry = retryPolicy(a.getRetryPolicy(), path + ".retry_policy", bufferLimit);
+    } else if (defaults.retryPolicy() != null) {
+      retry = retryPolicy(defaults.retryPolicy(), defaults.retryPath(), bufferLimit);
+    }
     int notFound = switch (a.getClusterNotFoundResponseCode()) {
       case NOT_FOUND -> 404;
       case INTERNAL_SERVER_ERROR -> 500;
@@ -847,7 +914,169 @@ public final class ConfigTranslator {
     };
     return new RouteAction.Forward(targets, total, timeout, grpcMax,
         a.getHostRewriteLiteral().isEmpty() ? null : a.getHostRewriteLiteral(),
-        a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), notFound);
+        a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), notFound,
+        retry, idle, maxDuration, grpcOffset, defaults.includeAttemptCount());
+  }
+
+  // ---- retries and faults
+
+  private RetryPolicy retryPolicy(io.envoyproxy.envoy.config.route.v3.RetryPolicy p, String path, int bufferLimit) {
+    int retryOn = 0;
+    for (String name : p.getRetryOn().split(",")) {
+      if (name.isBlank()) {
+        continue;
+      }
+      RetryPolicy.Condition c = RetryPolicy.Condition.of(name);
+      if (c == null) {
+        StringBuilder known = new StringBuilder();
+        for (RetryPolicy.Condition k : RetryPolicy.Condition.values()) {
+          known.append(known.isEmpty() ? "" : ", ").append(k.envoyName());
+        }
+        error(path + ".retry_on", "'" + name.trim() + "' is not a retry condition Weft supports (supported: "
+            + known + ")");
+        continue;
+      }
+      retryOn |= c.bit();
+    }
+    int numRetries = p.hasNumRetries() ? p.getNumRetries().getValue() : 1;
+    if (numRetries < 0) {
+      error(path + ".num_retries", numRetries + " (expected: >= 0)");
+    }
+    Duration perTry = p.hasPerTryTimeout() ? duration(p.getPerTryTimeout()) : Duration.ZERO;
+    if (perTry.isNegative()) {
+      error(path + ".per_try_timeout", perTry + " (expected: >= 0)");
+    }
+    Duration base = RetryPolicy.DEFAULT_BASE_INTERVAL;
+    Duration max = null;
+    if (p.hasRetryBackOff()) {
+      var b = p.getRetryBackOff();
+      if (!b.hasBaseInterval()) {
+        error(path + ".retry_back_off.base_interval", "a base_interval is required");
+      } else {
+        base = duration(b.getBaseInterval());
+        if (base.compareTo(Duration.ofMillis(1)) < 0) {
+          error(path + ".retry_back_off.base_interval", base + " (expected: >= 1ms)");
+        }
+      }
+      if (b.hasMaxInterval()) {
+        max = duration(b.getMaxInterval());
+        if (max.compareTo(base) < 0) {
+          error(path + ".retry_back_off.max_interval", max + " (expected: >= base_interval " + base + ")");
+        }
+      }
+    }
+    if (max == null) {
+      max = base.multipliedBy(10);
+    }
+    Set<Integer> codes = new HashSet<>();
+    for (int i = 0; i < p.getRetriableStatusCodesCount(); i++) {
+      int code = p.getRetriableStatusCodes(i);
+      if (code < 100 || code > 599) {
+        error(path + ".retriable_status_codes[" + i + "]", code + " (expected: 100 to 599)");
+      }
+      codes.add(code);
+    }
+    boolean previousHosts = false;
+    for (int i = 0; i < p.getRetryHostPredicateCount(); i++) {
+      var hp = p.getRetryHostPredicate(i);
+      String hpPath = path + ".retry_host_predicate[" + i + "]";
+      if (PREVIOUS_HOSTS.equals(typeName(hp.getTypedConfig()))
+          || !hp.hasTypedConfig() && hp.getName().equals("envoy.retry_host_predicates.previous_hosts")) {
+        previousHosts = true;
+      } else {
+        error(hpPath, "retry host predicate '" + hp.getName()
+            + "' is not supported (supported: envoy.retry_host_predicates.previous_hosts)");
+      }
+    }
+    long selection = p.getHostSelectionRetryMaxAttempts();
+    if (selection < 0) {
+      error(path + ".host_selection_retry_max_attempts", selection + " (expected: >= 0)");
+    }
+    return new RetryPolicy(retryOn, codes, Math.max(0, numRetries), perTry, base, max, previousHosts,
+        (int) Math.min(Integer.MAX_VALUE, selection == 0 ? 1 : Math.max(0, selection)), bufferLimit);
+  }
+
+  private FaultConfig fault(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault f, String name,
+      String path) {
+    Duration delay = null;
+    FractionalPercent delayPercent = FractionalPercent.NEVER;
+    if (f.hasDelay()) {
+      var d = f.getDelay();
+      if (!d.hasFixedDelay()) {
+        error(path + ".delay", "a fixed_delay is required");
+      } else {
+        delay = duration(d.getFixedDelay());
+        if (delay.isNegative()) {
+          error(path + ".delay.fixed_delay", delay + " (expected: >= 0)");
+        }
+      }
+      delayPercent = percent(d.getPercentage(), path + ".delay.percentage");
+    }
+    int httpStatus = 0;
+    int grpcStatus = -1;
+    FractionalPercent abortPercent = FractionalPercent.NEVER;
+    if (f.hasAbort()) {
+      var a = f.getAbort();
+      switch (a.getErrorTypeCase()) {
+        case HTTP_STATUS -> {
+          httpStatus = a.getHttpStatus();
+          if (httpStatus < 200 || httpStatus > 599) {
+            error(path + ".abort.http_status", httpStatus + " (expected: 200 to 599)");
+          }
+        }
+        case GRPC_STATUS -> {
+          grpcStatus = a.getGrpcStatus();
+          if (grpcStatus > 16) {
+            error(path + ".abort.grpc_status", grpcStatus + " (expected: a gRPC status code, 0 to 16)");
+          }
+        }
+        default -> error(path + ".abort", "http_status or grpc_status is required");
+      }
+      abortPercent = percent(a.getPercentage(), path + ".abort.percentage");
+    }
+    List<HeaderMatcher> headers = new ArrayList<>();
+    for (int i = 0; i < f.getHeadersCount(); i++) {
+      HeaderMatcher h = headerMatcher(f.getHeaders(i), path + ".headers[" + i + "]");
+      if (h != null) {
+        headers.add(h);
+      }
+    }
+    int maxActive = f.hasMaxActiveFaults() ? (int) Math.min(Integer.MAX_VALUE, f.getMaxActiveFaults().getValue() & 0xffffffffL)
+        : Integer.MAX_VALUE;
+    return new FaultConfig(name, delay, delayPercent, httpStatus, grpcStatus, abortPercent, headers, maxActive);
+  }
+
+  private FractionalPercent percent(io.envoyproxy.envoy.type.v3.FractionalPercent p, String path) {
+    long denominator = switch (p.getDenominator()) {
+      case HUNDRED -> 100;
+      case TEN_THOUSAND -> 10_000;
+      case MILLION -> 1_000_000;
+      default -> {
+        error(path + ".denominator", p.getDenominator() + " (expected: HUNDRED, TEN_THOUSAND or MILLION)");
+        yield 100;
+      }
+    };
+    return new FractionalPercent(Math.min(p.getNumerator() & 0xffffffffL, denominator), denominator);
+  }
+
+  /** {@code typed_per_filter_config}: fault filter overrides, keyed by the name of a fault filter of this HCM. */
+  private Map<String, FaultConfig> faultOverrides(Map<String, Any> configs, String path) {
+    if (configs.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, FaultConfig> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Any> e : configs.entrySet()) {
+      String p = path + "[" + e.getKey() + "]";
+      if (!HTTP_FAULT.equals(typeName(e.getValue()))) {
+        error(p, "'" + typeName(e.getValue()) + "' (expected: " + HTTP_FAULT + ")");
+      } else if (faultFilterNames != null && !faultFilterNames.contains(e.getKey())) {
+        error(p, "no fault filter named '" + e.getKey() + "' in this connection manager's http_filters");
+      } else {
+        out.put(e.getKey(), fault(unpack(e.getValue(),
+            io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.class, p), e.getKey(), p));
+      }
+    }
+    return out;
   }
 
   private void checkClusterRef(String name, String path, Map<String, ClusterConfig> clusters,
@@ -967,6 +1196,10 @@ public final class ConfigTranslator {
     if (common.hasMaxHeadersCount()) {
       error(path + ".common_http_protocol_options.max_headers_count", "not supported on upstream connections");
     }
+    if (common.hasMaxStreamDuration()) {
+      error(path + ".common_http_protocol_options.max_stream_duration",
+          "not supported on upstream connections (use the route's max_stream_duration)");
+    }
     int limit = c.hasPerConnectionBufferLimitBytes() ? c.getPerConnectionBufferLimitBytes().getValue()
         : DEFAULT_BUFFER_LIMIT;
     dev.weft.proxy.config.TlsConfig clusterTls = c.hasTransportSocket()
@@ -975,7 +1208,32 @@ public final class ConfigTranslator {
     return new ClusterConfig(c.getName(), endpoints, lb, connectTimeout, protocol,
         common.hasIdleTimeout() ? duration(common.getIdleTimeout()) : DEFAULT_UPSTREAM_IDLE,
         maxRequests, http2(h2, path + ".http2_protocol_options"), limit, clusterTls,
-        health.circuitBreakers(c, path), health.outlierDetection(c, path), health.healthCheck(c, path));
+        health.circuitBreakers(c, path), health.outlierDetection(c, path), health.healthCheck(c, path),
+        retryBudget(c, path + ".circuit_breakers"));
+  }
+
+  /** The retry budget of the DEFAULT priority's thresholds (Weft routes at the default priority only). */
+  private RetryBudgetConfig retryBudget(Cluster c, String path) {
+    RetryBudgetConfig budget = null;
+    for (int i = 0; i < c.getCircuitBreakers().getThresholdsCount(); i++) {
+      var t = c.getCircuitBreakers().getThresholds(i);
+      if (t.getPriority() != io.envoyproxy.envoy.config.core.v3.RoutingPriority.DEFAULT || !t.hasRetryBudget()) {
+        continue;
+      }
+      var b = t.getRetryBudget();
+      String bp = path + ".thresholds[" + i + "].retry_budget";
+      double percent = b.hasBudgetPercent() ? b.getBudgetPercent().getValue() : RetryBudgetConfig.DEFAULT_PERCENT;
+      if (!(percent >= 0 && percent <= 100)) {
+        error(bp + ".budget_percent", percent + " (expected: 0 to 100)");
+      }
+      int min = b.hasMinRetryConcurrency() ? b.getMinRetryConcurrency().getValue()
+          : RetryBudgetConfig.DEFAULT_MIN_CONCURRENCY;
+      if (min < 0) {
+        error(bp + ".min_retry_concurrency", (min & 0xffffffffL) + " (expected: <= 2147483647)");
+      }
+      budget = new RetryBudgetConfig(percent, Math.max(0, min));
+    }
+    return budget;
   }
 
   /**

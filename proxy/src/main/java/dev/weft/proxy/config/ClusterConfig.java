@@ -20,6 +20,8 @@ import java.util.List;
  * @param circuitBreakers          per-cluster limits ({@link CircuitBreakers#DEFAULTS} when unset)
  * @param outlierDetection         passive health checking, or null when off
  * @param healthCheck              active health checking, or null when off
+ * @param retryBudget              the retry budget of the DEFAULT priority's thresholds (it replaces
+ *                                 {@code max_retries}, as in Envoy), or null for none
  */
 public record ClusterConfig(
     String name,
@@ -34,7 +36,8 @@ public record ClusterConfig(
     TlsConfig tls,
     CircuitBreakers circuitBreakers,
     OutlierDetectionConfig outlierDetection,
-    HealthCheckConfig healthCheck) {
+    HealthCheckConfig healthCheck,
+    RetryBudgetConfig retryBudget) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
@@ -49,6 +52,15 @@ public record ClusterConfig(
       int bufferLimitBytes, TlsConfig tls) {
     this(name, endpoints, lbPolicy, connectTimeout, protocol, idleTimeout, maxRequestsPerConnection, http2,
         bufferLimitBytes, tls, CircuitBreakers.DEFAULTS, null, null);
+  }
+
+  /** A cluster without a retry budget. */
+  public ClusterConfig(String name, List<EndpointConfig> endpoints, String lbPolicy, Duration connectTimeout,
+      UpstreamProtocol protocol, Duration idleTimeout, int maxRequestsPerConnection, Http2Settings http2,
+      int bufferLimitBytes, TlsConfig tls, CircuitBreakers circuitBreakers, OutlierDetectionConfig outlierDetection,
+      HealthCheckConfig healthCheck) {
+    this(name, endpoints, lbPolicy, connectTimeout, protocol, idleTimeout, maxRequestsPerConnection, http2,
+        bufferLimitBytes, tls, circuitBreakers, outlierDetection, healthCheck, null);
   }
 
   /** The HTTP protocol used towards a cluster's endpoints. */

@@ -24,6 +24,14 @@ import java.util.Set;
  * @param rdsRouteConfigName  the route configuration's name when it comes by RDS (then
  *                            {@code routes} is empty and the current table is looked up per
  *                            request), or {@code null} for an inline {@code route_config}
+ * @param faults              fault filters ({@code envoy.filters.http.fault}), in order, applied
+ *                            after RBAC and before the router
+ * @param streamIdleTimeout   reset a request stream when no byte moved either way for this long
+ *                            (Envoy's {@code stream_idle_timeout}, default 5 min); a route's
+ *                            {@code idle_timeout} replaces it; ZERO disables
+ * @param maxStreamDuration   the longest a request may last ({@code common_http_protocol_options
+ *                            .max_stream_duration}); a route's {@code max_stream_duration} replaces it;
+ *                            ZERO disables
  */
 public record HttpConnectionManagerConfig(
     String statPrefix,
@@ -40,11 +48,15 @@ public record HttpConnectionManagerConfig(
     boolean setClientCertUri,
     List<RbacConfig> rbac,
     PathNormalization pathNormalization,
-    String rdsRouteConfigName) implements NetworkFilterConfig {
+    String rdsRouteConfigName,
+    List<FaultConfig> faults,
+    Duration streamIdleTimeout,
+    Duration maxStreamDuration) implements NetworkFilterConfig {
 
   public HttpConnectionManagerConfig {
     upgradeTypes = Set.copyOf(upgradeTypes);
     rbac = List.copyOf(rbac);
+    faults = List.copyOf(faults);
   }
 
   /** Envoy's {@code ForwardClientCertDetails}. */

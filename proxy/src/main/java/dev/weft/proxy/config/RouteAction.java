@@ -18,6 +18,16 @@ public sealed interface RouteAction {
    * @param hostRewrite       replacement for Host/:authority, or null
    * @param prefixRewrite     replacement for the matched prefix, or null
    * @param clusterNotFoundStatus status when the cluster is unknown (503 or 404)
+   * @param retryPolicy       retries, per-try timeout and back-off ({@link RetryPolicy#NONE} for none)
+   * @param idleTimeout       reset the stream when no byte moved either way for this long
+   *                          (route {@code idle_timeout}, else the HCM's {@code stream_idle_timeout});
+   *                          ZERO disables
+   * @param maxStreamDuration the longest a request may last from its headers on (route or HCM
+   *                          {@code max_stream_duration}); ZERO disables
+   * @param grpcTimeoutOffset subtracted from a {@code grpc-timeout} deadline (Envoy's
+   *                          {@code grpc_timeout_header_offset}), so the proxy answers before the
+   *                          client gives up
+   * @param includeAttemptCount send {@code x-envoy-attempt-count} upstream
    */
   record Forward(
       List<WeightedTarget> clusters,
@@ -26,10 +36,22 @@ public sealed interface RouteAction {
       Duration grpcTimeoutMax,
       String hostRewrite,
       String prefixRewrite,
-      int clusterNotFoundStatus) implements RouteAction {
+      int clusterNotFoundStatus,
+      RetryPolicy retryPolicy,
+      Duration idleTimeout,
+      Duration maxStreamDuration,
+      Duration grpcTimeoutOffset,
+      boolean includeAttemptCount) implements RouteAction {
 
     public Forward {
       clusters = List.copyOf(clusters);
+    }
+
+    /** A forward without retries, idle timeout or stream duration limit. */
+    public Forward(List<WeightedTarget> clusters, int totalWeight, Duration timeout, Duration grpcTimeoutMax,
+        String hostRewrite, String prefixRewrite, int clusterNotFoundStatus) {
+      this(clusters, totalWeight, timeout, grpcTimeoutMax, hostRewrite, prefixRewrite, clusterNotFoundStatus,
+          RetryPolicy.NONE, Duration.ZERO, Duration.ZERO, Duration.ZERO, false);
     }
 
     /** Picks a target by weight; {@code random} is uniform in [0, totalWeight). */

@@ -31,4 +31,13 @@ final class GrpcTimeout {
       default -> -1;
     };
   }
+
+  /** Formats a timeout for the {@code grpc-timeout} header (whole milliseconds rounded down, at least 1; seconds when longer). */
+  static String format(long nanos) {
+    long ms = Math.max(1, nanos / 1_000_000);
+    if (ms <= 99_999_999) {
+      return ms + "m";
+    }
+    return Math.min(99_999_999, (ms + 999) / 1000) + "S";
+  }
 }

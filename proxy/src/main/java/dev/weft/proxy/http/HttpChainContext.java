@@ -12,6 +12,7 @@ import dev.weft.proxy.upstream.ClusterManager;
  * @param config   the chain's HTTP connection manager config
  * @param routes   the route table for a new request: the inline {@code route_config}, or the
  *                 current RDS table of the published snapshot (read once per request)
+ * @param faults   the chain's fault filter (its active-fault counts live as long as the chain)
  */
 public record HttpChainContext(
     String listener,
@@ -19,11 +20,19 @@ public record HttpChainContext(
     ClusterManager clusters,
     ProxyMetrics metrics,
     DrainState drain,
-    java.util.function.Supplier<RouteTable> routes) {
+    java.util.function.Supplier<RouteTable> routes,
+    FaultInjector faults) {
 
   /** A chain whose routes are its inline {@code route_config}. */
   public HttpChainContext(String listener, HttpConnectionManagerConfig config, ClusterManager clusters,
       ProxyMetrics metrics, DrainState drain) {
     this(listener, config, clusters, metrics, drain, config::routes);
+  }
+
+  /** A chain with its fault filter built from {@code config}. */
+  public HttpChainContext(String listener, HttpConnectionManagerConfig config, ClusterManager clusters,
+      ProxyMetrics metrics, DrainState drain, java.util.function.Supplier<RouteTable> routes) {
+    this(listener, config, clusters, metrics, drain, routes, config.faults().isEmpty() ? FaultInjector.NONE
+        : new FaultInjector(config, metrics.faults(listener)));
   }
 }

@@ -2,16 +2,24 @@ package dev.weft.proxy.http;
 
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.RbacConfig;
+import dev.weft.proxy.config.RetryBudgetConfig;
+import dev.weft.proxy.config.RetryPolicy;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
 import dev.weft.proxy.config.RouteMatch;
 import dev.weft.proxy.config.RouteTable;
 import dev.weft.proxy.config.VirtualHost;
+import dev.weft.proxy.metrics.RetryStats;
 import dev.weft.proxy.rbac.HttpRbacRequest;
+import dev.weft.proxy.retry.BackOff;
+import dev.weft.proxy.retry.RetryConditions;
+import dev.weft.proxy.retry.RetryLbContext;
+import dev.weft.proxy.retry.RetryRefusal;
 import dev.weft.proxy.route.Router;
 import dev.weft.proxy.tcp.TcpRelay;
 import dev.weft.proxy.tls.PeerIdentity;
 import dev.weft.proxy.upstream.ClusterRuntime;
+import dev.weft.proxy.upstream.EndpointState;
 import dev.weft.proxy.upstream.LeaseCallback;
 import dev.weft.proxy.upstream.UpstreamLease;
 import dev.weft.proxy.upstream.UpstreamListener;
@@ -24,6 +32,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -44,6 +53,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
@@ -55,24 +65,43 @@ import java.util.concurrent.TimeUnit;
  * codec on a connection, or after {@code Http2StreamFrameToHttpObjectCodec} on each HTTP/2
  * stream, so it sees requests as {@code HttpObject}s either way.
  *
- * <p>Per request it matches a route, leases an upstream connection or stream from the cluster's
- * pool on this event loop, and streams the request and response through without buffering
- * bodies. Backpressure: when one side's channel is not writable, the other side stops reading.
- * Errors become responses only through {@link ProxyError} and {@link LocalReplies}.
+ * <p>Per request it normalizes the path, runs RBAC, matches a route, runs the fault filter (a
+ * delay is scheduled on this event loop), leases an upstream connection or stream from the
+ * cluster's pool on this event loop, and streams the request and response through.
+ * Backpressure: when one side's channel is not writable, the other side stops reading. Errors
+ * become responses only through {@link ProxyError} and {@link LocalReplies}.
+ *
+ * <p>Retries: with a route retry policy, the request's head and body chunks are also kept
+ * (retained, up to the policy's buffer limit) while they stream to the first attempt. An attempt
+ * that fails before its response starts downstream (connect failure, reset, per-try timeout, or a
+ * status or gRPC status {@code retry_on} matches) is dropped and, when the replay is safe and the
+ * cluster grants a retry slot, the request is sent again after a jittered back-off scheduled on
+ * this loop, avoiding hosts already tried. Once the response starts, the kept copies are released.
+ *
+ * <p>Timeouts share one scheduled check per request at the earliest deadline: the route timeout
+ * (from the end of the request, across all attempts), the per-try timeout, the stream idle
+ * timeout and the max stream duration.
  *
  * <p>On HTTP/1.1 requests are served one at a time; pipelined requests wait in a small queue.
  */
-public final class HttpProxyHandler extends ChannelInboundHandlerAdapter implements UpstreamListener, LeaseCallback {
+public final class HttpProxyHandler extends ChannelInboundHandlerAdapter implements UpstreamListener {
 
   private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   private static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
   private static final AsciiString XFCC = AsciiString.cached("x-forwarded-client-cert");
   private static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
+  private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
+  private static final AsciiString ATTEMPT_COUNT = AsciiString.cached("x-envoy-attempt-count");
   /** Objects of pipelined requests held before reading stops. */
   private static final int MAX_PIPELINED = 64;
 
-  private enum State { IDLE, ACQUIRING, PROXYING, LOCAL_REPLY }
+  /**
+   * IDLE between requests; DELAYING while a fault delay runs; ACQUIRING while an attempt waits
+   * for its lease; BACKOFF between attempts; PROXYING while an attempt holds a lease;
+   * LOCAL_REPLY after the proxy answered itself (the rest of the request body is dropped).
+   */
+  private enum State { IDLE, DELAYING, ACQUIRING, BACKOFF, PROXYING, LOCAL_REPLY }
 
   private final HttpChainContext chain;
   private final HttpConnectionManagerConfig config;
@@ -102,10 +131,44 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private RouteTable table;
   private VirtualHost virtualHost;
   private Route route;
+  private RouteAction.Forward forward;
   private RouteAction.WeightedTarget target;
   private ClusterRuntime cluster;
   private UpstreamLease lease;
-  private ScheduledFuture<?> timeout;
+  /** The path as routed (prefix rewrites apply to it). */
+  private String requestPath;
+  private FaultInjector.Decision fault;
+
+  // ---- deadlines (System.nanoTime; 0: none) and the one scheduled check that enforces them
+  private long routeDeadline;
+  private long perTryDeadline;
+  private long maxDurationDeadline;
+  private long idleNanos;
+  private long lastActivity;
+  private ScheduledFuture<?> timer;
+  private long timerAt;
+  /** A fault delay or a retry back-off. */
+  private ScheduledFuture<?> pendingAction;
+
+  // ---- retries
+  private RetryPolicy retry = RetryPolicy.NONE;
+  /** The callback of the current attempt; leases for older attempts are given back. */
+  private Attempt attempt;
+  /** Attempts started for this request (1 for the first). */
+  private int attempts;
+  /** The head and body kept for replay ({@link #request} stays set while replayable). */
+  private boolean replayable;
+  private boolean bodyTooLarge;
+  private long replayBytes;
+  private ArrayDeque<HttpContent> replay;
+  private RetryLbContext lbContext;
+  private boolean holdsRetrySlot;
+  /** The cluster's retry budget, read once per request (its slots go back to where they came from). */
+  private RetryBudgetConfig retryBudget;
+  private boolean countedInCluster;
+  private boolean continueSent;
+  /** The HTTP/2 error code of an upstream RST_STREAM on the current attempt, or -1. */
+  private long resetCode = -1;
   private ArrayDeque<Object> pipelined;
   /** The write that completes the current response (HTTP/2 resets the stream after it). */
   private io.netty.channel.ChannelFuture lastWrite;
@@ -281,6 +344,60 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     table = chain.routes().get();
     virtualHost = table.findVirtualHost(h.get(HttpHeaderNames.HOST), config.stripAnyHostPort());
     route = virtualHost == null ? null : Router.match(virtualHost, req, path, grpc);
+    requestPath = path;
+    startStreamTimeouts();
+    if (chain.faults() != FaultInjector.NONE) {
+      ThreadLocalRandom random = ThreadLocalRandom.current();
+      fault = chain.faults().decide(req, virtualHost, route, random.nextLong(), random.nextLong());
+      if (fault != null && fault.delay()) {
+        state = State.DELAYING;
+        ctx.channel().config().setAutoRead(false);
+        pendingAction = ctx.executor().schedule(this::afterFaultDelay, fault.config().delay().toNanos(),
+            TimeUnit.NANOSECONDS);
+        return;
+      }
+    }
+    routeRequest();
+  }
+
+  /** The stream idle timeout and max stream duration run from the request's headers. */
+  private void startStreamTimeouts() {
+    RouteAction.Forward fw = route != null && route.action() instanceof RouteAction.Forward f ? f : null;
+    if (fw == null && route != null) {
+      return; // a direct response is answered at once
+    }
+    Duration idle = fw != null && fw.idleTimeout() != null ? fw.idleTimeout() : config.streamIdleTimeout();
+    Duration max = fw != null && fw.maxStreamDuration() != null ? fw.maxStreamDuration() : config.maxStreamDuration();
+    idleNanos = idle.toNanos();
+    lastActivity = startNanos;
+    maxDurationDeadline = max.isZero() ? 0 : startNanos + max.toNanos();
+    if (!requestComplete && fw != null) {
+      armTimer(); // a complete request arms the timer once, with its route timeout
+    }
+  }
+
+  private void afterFaultDelay() {
+    pendingAction = null;
+    if (state != State.DELAYING) {
+      return;
+    }
+    state = State.IDLE;
+    ctx.channel().config().setAutoRead(true);
+    routeRequest();
+  }
+
+  /** After the fault filter: abort, answer directly, or forward to the route's cluster. */
+  private void routeRequest() {
+    HttpRequest req = request;
+    if (fault != null && fault.abort()) {
+      chain.faults().aborted();
+      int status = fault.config().abortHttpStatus() > 0 ? fault.config().abortHttpStatus()
+          : ProxyError.httpStatusOf(fault.config().abortGrpcStatus());
+      int grpcStatus = fault.config().abortGrpcStatus() >= 0 ? fault.config().abortGrpcStatus()
+          : ProxyError.grpcStatusOf(status);
+      rejectRequest(ProxyError.FAULT_ABORT, status, grpcStatus);
+      return;
+    }
     if (route == null) {
       rejectRequest(ProxyError.ROUTE_NOT_FOUND);
       return;
@@ -289,24 +406,90 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       directResponse(direct);
       return;
     }
-    RouteAction.Forward forward = (RouteAction.Forward) route.action();
+    forward = (RouteAction.Forward) route.action();
     target = forward.pick(forward.totalWeight() <= 1 ? 0 : ThreadLocalRandom.current().nextInt(forward.totalWeight()));
     cluster = chain.clusters().get(target.cluster());
     if (cluster == null) {
       rejectRequest(ProxyError.CLUSTER_NOT_FOUND, forward.clusterNotFoundStatus());
       return;
     }
-    prepareUpstreamRequest(req, forward, path);
-    timeoutNanos = timeoutNanos(forward, h);
-    state = State.ACQUIRING;
+    prepareUpstreamRequest(req, forward, requestPath);
+    timeoutNanos = timeoutNanos(forward, req.headers());
+    retryBudget = cluster.config().retryBudget();
+    if (retryBudget != null) {
+      countedInCluster = true;
+      cluster.requestStarted();
+    }
+    retry = forward.retryPolicy();
+    if (retry.retries() && !upgrade) {
+      startReplay(req);
+    }
+    if (lbContext != null || retry.avoidPreviousHosts()) {
+      if (lbContext == null) {
+        lbContext = new RetryLbContext();
+      }
+      lbContext.reset(retry.avoidPreviousHosts(), retry.hostSelectionRetryMaxAttempts());
+    }
     ctx.channel().config().setAutoRead(false);
     if (requestComplete) {
       startTimeout();
     }
+    startAttempt();
+  }
+
+  /** Keeps the request for replay while its body fits the policy's buffer limit. */
+  private void startReplay(HttpRequest req) {
+    replayBytes = req instanceof FullHttpRequest full ? full.content().readableBytes() : 0;
+    if (replayBytes > retry.bufferLimitBytes()) {
+      bodyTooLarge = true;
+      return;
+    }
+    replayable = true;
+    if (replay == null) {
+      replay = new ArrayDeque<>();
+    }
+    if (pendingBody != null && !pendingBody.isEmpty()) {
+      // Body read during a fault delay: it is part of what a retry replays.
+      for (HttpContent c : pendingBody) {
+        replayBytes += c.content().readableBytes();
+      }
+      if (replayBytes > retry.bufferLimitBytes()) {
+        replayable = false;
+        bodyTooLarge = true;
+        return;
+      }
+      replay.addAll(pendingBody);
+      pendingBody.clear();
+    }
+  }
+
+  /** Starts an attempt: leases a connection or stream for it (the callback may run at once). */
+  private void startAttempt() {
+    state = State.ACQUIRING;
+    attempts++;
+    Attempt a = new Attempt();
+    attempt = a;
+    resetCode = -1;
     if (upgrade) {
-      cluster.connectDedicated(ctx.channel().eventLoop(), this);
+      cluster.connectDedicated(ctx.channel().eventLoop(), a);
+    } else if (lbContext != null) {
+      lbContext.newAttempt();
+      cluster.acquire(ctx.channel().eventLoop(), http2, lbContext, a);
     } else {
-      cluster.acquire(ctx.channel().eventLoop(), http2, this);
+      cluster.acquire(ctx.channel().eventLoop(), http2, a);
+    }
+  }
+
+  /** The lease callback of one attempt, so a lease that arrives after its attempt was given up is returned. */
+  private final class Attempt implements LeaseCallback {
+    @Override
+    public void onLease(UpstreamLease lease) {
+      HttpProxyHandler.this.onLease(this, lease);
+    }
+
+    @Override
+    public void onLeaseFailure(ProxyError error) {
+      HttpProxyHandler.this.onLeaseFailure(this, error);
     }
   }
 
@@ -442,6 +625,10 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       if (grpcNanos > 0) {
         long max = forward.grpcTimeoutMax().toNanos();
         nanos = max > 0 ? Math.min(grpcNanos, max) : grpcNanos;
+        long offset = forward.grpcTimeoutOffset().toNanos();
+        if (offset > 0) {
+          nanos = nanos > offset ? nanos - offset : 1; // at or past the offset: time out at once
+        }
       } else if (grpcNanos == 0) {
         nanos = 0; // no grpc-timeout: no timeout, as Envoy does when grpc_timeout_header_max is set
       }
@@ -449,49 +636,247 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     return nanos;
   }
 
+  /** The request is complete: the route timeout starts (once), and the current attempt's per-try timeout. */
   private void startTimeout() {
-    if (timeoutNanos > 0 && timeout == null) {
-      timeout = ctx.executor().schedule(this::onTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
+    long now = System.nanoTime();
+    if (timeoutNanos > 0 && routeDeadline == 0) {
+      routeDeadline = now + timeoutNanos;
+    }
+    if (state == State.PROXYING) {
+      startPerTryTimeout(now);
+    }
+    armTimer();
+  }
+
+  private void startPerTryTimeout(long now) {
+    long perTry = retry.perTryTimeout().toNanos();
+    if (perTry > 0 && perTryDeadline == 0 && !responseStarted) {
+      perTryDeadline = now + perTry;
     }
   }
 
-  private void onTimeout() {
-    timeout = null;
-    if (state != State.ACQUIRING && state != State.PROXYING) {
+  /** Schedules the check at the earliest deadline, unless one is already due by then. */
+  private void armTimer() {
+    long next = 0;
+    next = earliest(next, routeDeadline);
+    next = earliest(next, perTryDeadline);
+    next = earliest(next, maxDurationDeadline);
+    if (idleNanos > 0) {
+      next = earliest(next, lastActivity + idleNanos);
+    }
+    if (next == 0 || timer != null && timerAt - next <= 0) {
       return;
+    }
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    timerAt = next;
+    timer = ctx.executor().schedule(this::onTimer, Math.max(0, next - System.nanoTime()), TimeUnit.NANOSECONDS);
+  }
+
+  private static long earliest(long a, long b) {
+    return b == 0 ? a : a == 0 || b - a < 0 ? b : a;
+  }
+
+  private void onTimer() {
+    timer = null;
+    if (state == State.IDLE || state == State.LOCAL_REPLY) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (routeDeadline != 0 && now - routeDeadline >= 0) {
+      requestTimedOut(ProxyError.UPSTREAM_TIMEOUT, RetryStats.Timeout.ROUTE);
+    } else if (maxDurationDeadline != 0 && now - maxDurationDeadline >= 0) {
+      requestTimedOut(ProxyError.MAX_STREAM_DURATION, RetryStats.Timeout.MAX_STREAM_DURATION);
+    } else if (perTryDeadline != 0 && now - perTryDeadline >= 0) {
+      perTryTimedOut();
+    } else if (idleNanos > 0 && now - (lastActivity + idleNanos) >= 0) {
+      requestTimedOut(ProxyError.STREAM_IDLE_TIMEOUT, RetryStats.Timeout.IDLE);
+    } else {
+      armTimer();
+    }
+  }
+
+  /** The whole request ran out of time: answer (or reset a started response), whatever attempt is under way. */
+  private void requestTimedOut(ProxyError error, RetryStats.Timeout kind) {
+    if (cluster != null) {
+      cluster.retryStats().timeout(kind);
+    }
+    if (lease != null && !responseStarted) {
+      cluster.recordLocalFailure(lease.endpoint());
     }
     if (!responseStarted) {
       if (state == State.PROXYING && lease != null) {
         cluster.recordLocalFailure(lease.endpoint());
       }
       releaseLease(false);
-      localReply(ProxyError.UPSTREAM_TIMEOUT);
+      if (request != null && state == State.DELAYING) {
+        rejectRequest(error);
+      } else {
+        localReply(error);
+      }
     } else {
-      chain.metrics().localReply(chain.listener(), ProxyError.UPSTREAM_TIMEOUT.reason());
+      chain.metrics().localReply(chain.listener(), error.reason());
       abortDownstream();
+    }
+  }
+
+  /** The current attempt got no response headers within the per-try timeout: drop it and maybe retry. */
+  private void perTryTimedOut() {
+    perTryDeadline = 0;
+    if (state != State.PROXYING || responseStarted) {
+      armTimer();
+      return;
+    }
+    cluster.retryStats().timeout(RetryStats.Timeout.PER_TRY);
+    cluster.recordLocalFailure(lease.endpoint());
+    releaseLease(false);
+    attemptFailed(RetryConditions.Failure.PER_TRY_TIMEOUT, ProxyError.UPSTREAM_TIMEOUT);
+  }
+
+  // ------------------------------------------------------------------ retries
+
+  /**
+   * The current attempt failed before its response started (its lease is already given back):
+   * retry it when the policy, the replay buffer and the cluster allow, else answer with {@code error}.
+   */
+  private void attemptFailed(RetryConditions.Failure failure, ProxyError error) {
+    releaseRetrySlot();
+    firstAttemptEnded();
+    if (retry.retries() && !upgrade && RetryConditions.retriableFailure(retry, failure) && mayRetry()) {
+      scheduleRetry();
+      return;
+    }
+    localReply(error);
+  }
+
+  /**
+   * Whether the failed attempt that {@code retry_on} matched may be retried; takes the cluster's
+   * retry slot when so, and counts the reason when not.
+   */
+  private boolean mayRetry() {
+    RetryRefusal refusal;
+    if (attempts > retry.numRetries()) {
+      refusal = RetryRefusal.NUM_RETRIES;
+    } else if (!replayable) {
+      refusal = bodyTooLarge ? RetryRefusal.BODY_TOO_LARGE : RetryRefusal.RESPONSE_STARTED;
+    } else {
+      refusal = cluster.tryAcquireRetry(retryBudget);
+      holdsRetrySlot = refusal == null;
+    }
+    if (refusal != null) {
+      cluster.retryStats().refused(refusal);
+      return false;
+    }
+    return true;
+  }
+
+  /** Waits the jittered back-off, then starts the next attempt. Body chunks that arrive meanwhile are kept. */
+  private void scheduleRetry() {
+    cluster.retryStats().retries.increment();
+    state = State.BACKOFF;
+    perTryDeadline = 0;
+    ctx.channel().config().setAutoRead(false);
+    long delay = BackOff.delayMillis(attempts, retry.baseInterval().toMillis(), retry.maxInterval().toMillis(),
+        ThreadLocalRandom.current().nextLong());
+    pendingAction = ctx.executor().schedule(this::retryNow, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void retryNow() {
+    pendingAction = null;
+    if (state == State.BACKOFF) {
+      startAttempt();
+    }
+  }
+
+  /**
+   * The first attempt got its outcome: the request no longer counts in the cluster's retry budget
+   * base. Counting only first attempts in flight (and holding a retry's slot until its own
+   * outcome) keeps retries within {@code budget_percent} of the requests sent, not only of the
+   * concurrency.
+   */
+  private void firstAttemptEnded() {
+    if (countedInCluster) {
+      countedInCluster = false;
+      cluster.requestFinished();
+    }
+  }
+
+  private void releaseRetrySlot() {
+    if (holdsRetrySlot) {
+      holdsRetrySlot = false;
+      cluster.releaseRetry(retryBudget);
+    }
+  }
+
+  /** The response started (or replay became impossible): the copies kept for replay go. */
+  private void dropReplay() {
+    if (!replayable) {
+      return;
+    }
+    replayable = false;
+    HttpContent c;
+    while ((c = replay.poll()) != null) {
+      ReferenceCountUtil.release(c);
+    }
+    if (request != null) {
+      ReferenceCountUtil.release(request);
+      request = null;
+    }
+  }
+
+  /**
+   * The body outgrew the replay buffer: no more retries. Chunks the current attempt has not sent
+   * yet become its pending body; the ones it sent are released.
+   */
+  private void abandonReplay() {
+    bodyTooLarge = true;
+    if (state == State.PROXYING) {
+      dropReplay();
+      return;
+    }
+    replayable = false;
+    if (pendingBody == null) {
+      pendingBody = new ArrayDeque<>();
+    }
+    HttpContent c;
+    while ((c = replay.poll()) != null) {
+      pendingBody.add(c);
     }
   }
 
   // ------------------------------------------------------------------ upstream lease
 
-  @Override
-  public void onLease(UpstreamLease lease) {
-    if (state != State.ACQUIRING) {
-      // The request ended while connecting: nothing was sent, so an HTTP/1.1 connection can go
-      // back to the pool; an HTTP/2 stream that was never started is closed.
+  private void onLease(Attempt a, UpstreamLease lease) {
+    if (a != attempt || state != State.ACQUIRING) {
+      // The attempt was given up while connecting: nothing was sent, so an HTTP/1.1 connection can
+      // go back to the pool; an HTTP/2 stream that was never started is closed.
       lease.release(!lease.http2());
       return;
     }
     this.lease = lease;
     lease.attach(this);
     state = State.PROXYING;
+    if (lbContext != null) {
+      lbContext.tried(lease.endpoint());
+    }
     Channel up = lease.channel();
-    if (expectContinue && !requestComplete) {
+    if (expectContinue && !requestComplete && !continueSent) {
+      continueSent = true;
       ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
           Unpooled.EMPTY_BUFFER));
     }
-    up.write(request, up.voidPromise());
-    request = null;
+    HttpRequest head = request;
+    setAttemptHeaders(head.headers());
+    if (replayable) {
+      up.write(head instanceof FullHttpRequest full ? full.retainedDuplicate() : head, up.voidPromise());
+      for (HttpContent c : replay) {
+        up.write(c.retainedDuplicate(), up.voidPromise());
+      }
+    } else {
+      up.write(head, up.voidPromise());
+      request = null;
+    }
     if (pendingBody != null) {
       HttpContent c;
       while ((c = pendingBody.poll()) != null) {
@@ -499,47 +884,94 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       }
     }
     up.flush();
+    if (requestComplete) {
+      startPerTryTimeout(System.nanoTime());
+      armTimer();
+    }
     if (up.isWritable()) {
       ctx.channel().config().setAutoRead(true);
     }
   }
 
-  @Override
-  public void onLeaseFailure(ProxyError error) {
-    if (state != State.ACQUIRING) {
+  /**
+   * Per attempt: {@code x-envoy-attempt-count} when the virtual host asks for it, and a
+   * {@code grpc-timeout} shortened to the time left (Envoy's behaviour with
+   * {@code grpc_timeout_header_max}).
+   */
+  private void setAttemptHeaders(HttpHeaders h) {
+    if (forward.includeAttemptCount()) {
+      h.setInt(ATTEMPT_COUNT, attempts);
+    }
+    if (grpc && forward.grpcTimeoutMax() != null && timeoutNanos > 0) {
+      long left = routeDeadline != 0 ? routeDeadline - System.nanoTime() : timeoutNanos;
+      long perTry = retry.perTryTimeout().toNanos();
+      if (perTry > 0 && perTry < left) {
+        left = perTry;
+      }
+      h.set(GRPC_TIMEOUT, GrpcTimeout.format(left));
+    }
+  }
+
+  private void onLeaseFailure(Attempt a, ProxyError error) {
+    if (a != attempt || state != State.ACQUIRING) {
       return;
     }
-    localReply(error);
+    if (error == ProxyError.UPSTREAM_CONNECT_FAILURE) {
+      attemptFailed(RetryConditions.Failure.CONNECT_FAILURE, error);
+    } else if (error == ProxyError.UPSTREAM_RESET) {
+      attemptFailed(RetryConditions.Failure.RESET, error);
+    } else {
+      localReply(error);
+    }
   }
 
   // ------------------------------------------------------------------ request body
 
   private void onRequestContent(HttpContent content) {
     boolean last = content instanceof LastHttpContent;
-    switch (state) {
-      case ACQUIRING -> {
-        if (pendingBody == null) {
-          pendingBody = new ArrayDeque<>();
+    if (idleNanos > 0) {
+      lastActivity = System.nanoTime();
+    }
+    if (replayable && state != State.LOCAL_REPLY && state != State.IDLE) {
+      replayBytes += content.content().readableBytes();
+      if (replayBytes > retry.bufferLimitBytes()) {
+        abandonReplay();
+      } else {
+        replay.add(content);
+        if (state == State.PROXYING) {
+          writeUpstream(content.retainedDuplicate());
         }
-        pendingBody.add(content);
+        content = null;
       }
-      case PROXYING -> {
-        Channel up = lease.channel();
-        up.write(content, up.voidPromise());
-        flushUpstream = true;
-        if (!up.isWritable()) {
-          ctx.channel().config().setAutoRead(false);
+    }
+    if (content != null) {
+      switch (state) {
+        case DELAYING, ACQUIRING, BACKOFF -> {
+          if (pendingBody == null) {
+            pendingBody = new ArrayDeque<>();
+          }
+          pendingBody.add(content);
         }
+        case PROXYING -> writeUpstream(content);
+        default -> ReferenceCountUtil.release(content);
       }
-      default -> ReferenceCountUtil.release(content);
     }
     if (last) {
       requestComplete = true;
-      if (state == State.ACQUIRING || state == State.PROXYING) {
+      if (state == State.ACQUIRING || state == State.PROXYING || state == State.BACKOFF) {
         startTimeout();
       } else if (state == State.LOCAL_REPLY) {
         endExchange();
       }
+    }
+  }
+
+  private void writeUpstream(HttpContent content) {
+    Channel up = lease.channel();
+    up.write(content, up.voidPromise());
+    flushUpstream = true;
+    if (!up.isWritable()) {
+      ctx.channel().config().setAutoRead(false);
     }
   }
 
@@ -550,6 +982,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (state != State.PROXYING) {
       ReferenceCountUtil.release(msg);
       return;
+    }
+    if (idleNanos > 0) {
+      lastActivity = System.nanoTime();
     }
     if (switchingResponse != null) {
       ReferenceCountUtil.release(msg);
@@ -572,9 +1007,22 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
         ReferenceCountUtil.release(msg); // 1xx: 100-continue was answered here already
         return;
       }
+      cluster.recordResponse(lease.endpoint(), code);
+      releaseRetrySlot();
+      firstAttemptEnded();
+      if (retry.retries() && retriableResponse(resp, code) && mayRetry()) {
+        ReferenceCountUtil.release(msg);
+        releaseLease(false);
+        scheduleRetry();
+        return;
+      }
+      if (attempts > 1) {
+        cluster.retryStats().retriesSucceeded.increment();
+      }
       responseStarted = true;
       responseStatus = code;
-      cluster.recordResponse(lease.endpoint(), code);
+      perTryDeadline = 0;
+      dropReplay();
       prepareResponse(resp);
     }
     boolean last = msg instanceof LastHttpContent;
@@ -587,6 +1035,18 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
         lease.channel().config().setAutoRead(false);
       }
     }
+  }
+
+  /** A status, or a gRPC status in (trailers-only) response headers, that {@code retry_on} matches. */
+  private boolean retriableResponse(HttpResponse resp, int code) {
+    if (RetryConditions.retriableStatus(retry, code)) {
+      return true;
+    }
+    if (!grpc) {
+      return false;
+    }
+    int grpcStatus = RetryConditions.grpcStatus(resp.headers().get(GRPC_STATUS));
+    return grpcStatus > 0 && RetryConditions.retriableGrpc(retry, grpcStatus);
   }
 
   private void prepareResponse(HttpResponse resp) {
@@ -634,17 +1094,28 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   }
 
   @Override
+  public void onUpstreamReset(long errorCode) {
+    resetCode = errorCode;
+  }
+
+  @Override
   public void onUpstreamClosed(Throwable cause) {
     if (state != State.PROXYING) {
       return;
     }
-    if (!responseStarted) {
-      cluster.recordLocalFailure(lease.endpoint());
-    }
+    EndpointState endpoint = lease.endpoint();
     releaseLease(false);
     if (!responseStarted) {
-      localReply(ProxyError.UPSTREAM_RESET);
+      cluster.recordLocalFailure(endpoint);
+    }
+    RetryConditions.Failure failure = resetCode == 7 /* REFUSED_STREAM */
+        ? RetryConditions.Failure.REFUSED_STREAM : RetryConditions.Failure.RESET;
+    if (!responseStarted) {
+      attemptFailed(failure, ProxyError.UPSTREAM_RESET);
     } else {
+      if (retry.retries() && RetryConditions.retriableFailure(retry, failure)) {
+        cluster.retryStats().refused(RetryRefusal.RESPONSE_STARTED);
+      }
       chain.metrics().localReply(chain.listener(), ProxyError.UPSTREAM_RESET.reason());
       abortDownstream();
     }
@@ -661,7 +1132,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private void switchToTunnel(HttpResponse resp) {
     responseStarted = true;
     responseStatus = 101;
-    cancelTimeout();
+    releaseExchangeResources();
     UpstreamLease l = lease;
     lease = null;
     Channel up = l.channel();
@@ -698,11 +1169,15 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   }
 
   private void rejectRequest(ProxyError error, int status) {
+    rejectRequest(error, status, error.grpcStatus());
+  }
+
+  private void rejectRequest(ProxyError error, int status, int grpcStatus) {
     if (request != null) {
       ReferenceCountUtil.release(request);
       request = null;
     }
-    localReply(error, status);
+    localReply(error, status, grpcStatus);
   }
 
   private void localReply(ProxyError error) {
@@ -710,8 +1185,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   }
 
   private void localReply(ProxyError error, int status) {
-    releasePending();
-    cancelTimeout();
+    localReply(error, status, error.grpcStatus());
+  }
+
+  private void localReply(ProxyError error, int status, int grpcStatus) {
+    releaseExchangeResources();
     state = State.LOCAL_REPLY;
     responseStarted = true;
     responseStatus = status;
@@ -721,10 +1199,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     }
     boolean close = !http2 && (closeAfterResponse || !keepAlive || unreadRequestBody() || chain.drain().draining());
     closeAfterResponse = close;
-    FullHttpResponse r = LocalReplies.error(ctx.alloc(), error, grpc, close);
-    if (status != error.status() && !grpc) {
-      r.setStatus(HttpResponseStatus.valueOf(status));
-    }
+    FullHttpResponse r = LocalReplies.error(ctx.alloc(), error, status, grpcStatus, grpc, close);
     lastWrite = ctx.writeAndFlush(r);
     if (requestComplete || close || http2) {
       endExchange();
@@ -732,6 +1207,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   }
 
   private void directResponse(RouteAction.DirectResponse direct) {
+    releaseExchangeResources();
     state = State.LOCAL_REPLY;
     responseStarted = true;
     responseStatus = direct.status();
@@ -765,7 +1241,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   /** The response is fully written (or queued): settle the connection or stream for what comes next. */
   private void endExchange() {
     boolean complete = requestComplete;
-    cancelTimeout();
+    releaseExchangeResources();
     state = State.IDLE;
     if (http2) {
       ctx.flush();
@@ -814,8 +1290,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
 
   /** The downstream went away (or a started response cannot continue): drop the upstream side. */
   private void abortExchange() {
-    cancelTimeout();
-    releasePending();
+    releaseExchangeResources();
     releaseLease(false);
     state = State.IDLE;
   }
@@ -833,6 +1308,22 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     }
   }
 
+  /**
+   * Gives back everything the exchange holds besides its lease: buffered and replay copies of the
+   * request, timers, the cluster's retry slot and request count, the fault filter's slot. Safe to
+   * call more than once.
+   */
+  private void releaseExchangeResources() {
+    releasePending();
+    cancelTimers();
+    releaseRetrySlot();
+    firstAttemptEnded();
+    if (fault != null) {
+      chain.faults().finished(fault);
+      fault = null;
+    }
+  }
+
   private void releasePending() {
     if (request != null) {
       ReferenceCountUtil.release(request);
@@ -842,13 +1333,26 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       pendingBody.forEach(ReferenceCountUtil::release);
       pendingBody.clear();
     }
+    if (replay != null) {
+      replay.forEach(ReferenceCountUtil::release);
+      replay.clear();
+    }
+    replayable = false;
   }
 
-  private void cancelTimeout() {
-    if (timeout != null) {
-      timeout.cancel(false);
-      timeout = null;
+  private void cancelTimers() {
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
     }
+    if (pendingAction != null) {
+      pendingAction.cancel(false);
+      pendingAction = null;
+    }
+    routeDeadline = 0;
+    perTryDeadline = 0;
+    maxDurationDeadline = 0;
+    idleNanos = 0;
   }
 
   private void resetExchange() {
@@ -865,8 +1369,18 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     table = null;
     virtualHost = null;
     route = null;
+    forward = null;
     target = null;
     cluster = null;
     switchingResponse = null;
+    requestPath = null;
+    retry = RetryPolicy.NONE;
+    attempt = null;
+    attempts = 0;
+    replayable = false;
+    bodyTooLarge = false;
+    replayBytes = 0;
+    continueSent = false;
+    resetCode = -1;
   }
 }

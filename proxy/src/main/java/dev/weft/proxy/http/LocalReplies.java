@@ -23,20 +23,25 @@ public final class LocalReplies {
   public static final String OVERLOADED_HEADER = "x-envoy-overloaded";
 
   public static FullHttpResponse error(ByteBufAllocator alloc, ProxyError error, boolean grpc, boolean close) {
-    FullHttpResponse r = reply(alloc, error, grpc, close);
+    FullHttpResponse r = error(alloc, error, error.status(), error.grpcStatus(), grpc, close);
     if (error == ProxyError.OVERFLOW) {
       r.headers().set(OVERLOADED_HEADER, "true");
     }
     return r;
   }
 
-  private static FullHttpResponse reply(ByteBufAllocator alloc, ProxyError error, boolean grpc, boolean close) {
+  /**
+   * As {@link #error(ByteBufAllocator, ProxyError, boolean, boolean)} with the statuses chosen by
+   * config (a fault abort, a route's {@code cluster_not_found_response_code}).
+   */
+  public static FullHttpResponse error(ByteBufAllocator alloc, ProxyError error, int status, int grpcStatus,
+      boolean grpc, boolean close) {
     if (grpc) {
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
           alloc.buffer(0));
       HttpHeaders h = r.headers();
       h.set(HttpHeaderNames.CONTENT_TYPE, "application/grpc");
-      h.set("grpc-status", Integer.toString(error.grpcStatus()));
+      h.set("grpc-status", Integer.toString(grpcStatus));
       h.set("grpc-message", error.body());
       h.set(ProxyError.HEADER, error.reason());
       h.setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -45,7 +50,7 @@ public final class LocalReplies {
       }
       return r;
     }
-    FullHttpResponse r = response(alloc, error.status(), (error.body() + "\n").getBytes(StandardCharsets.UTF_8),
+    FullHttpResponse r = response(alloc, status, (error.body() + "\n").getBytes(StandardCharsets.UTF_8),
         "text/plain", close);
     r.headers().set(ProxyError.HEADER, error.reason());
     return r;

@@ -33,6 +33,8 @@ public final class ProxyMetrics {
   private final ConcurrentHashMap<String, ClusterStats> clusters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> localReplies = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> rbacDenials = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, RetryStats> retryStats = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, FaultStats> faultStats = new ConcurrentHashMap<>();
 
   public PrometheusMeterRegistry registry() {
     return registry;
@@ -48,6 +50,16 @@ public final class ProxyMetrics {
 
   public ClusterStats cluster(String name) {
     return clusters.computeIfAbsent(name, ClusterStats::new);
+  }
+
+  /** A cluster's retry and timeout meters. */
+  public RetryStats retries(String cluster) {
+    return retryStats.computeIfAbsent(cluster, c -> new RetryStats(registry, c));
+  }
+
+  /** A listener's fault filter meters. */
+  public FaultStats faults(String listener) {
+    return faultStats.computeIfAbsent(listener, l -> new FaultStats(registry, l));
   }
 
   /** Counts a reply the proxy made itself (an error), by listener and reason. */

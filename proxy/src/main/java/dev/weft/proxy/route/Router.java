@@ -48,6 +48,17 @@ public final class Router {
     return null;
   }
 
+  /** Whether every matcher in {@code headers} matches the request (true when there are none). */
+  public static boolean headersMatch(List<HeaderMatcher> headers, HttpRequest request) {
+    for (int i = 0, n = headers.size(); i < n; i++) {
+      HeaderMatcher h = headers.get(i);
+      if (!h.matches(headerValue(request, h.name()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   static boolean matches(RouteMatch m, HttpRequest request, String path, boolean grpc) {
     if (m.grpcOnly() && !grpc) {
       return false;

@@ -2,11 +2,15 @@ package dev.weft.proxy.upstream;
 
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.EndpointConfig;
+import dev.weft.proxy.config.RetryBudgetConfig;
 import dev.weft.proxy.config.SocketAddressConfig;
 import dev.weft.proxy.http.ProxyError;
 import dev.weft.proxy.lb.LbContext;
 import dev.weft.proxy.lb.RoundRobinBalancer;
 import dev.weft.proxy.metrics.ProxyMetrics;
+import dev.weft.proxy.metrics.RetryStats;
+import dev.weft.proxy.retry.RetryBudget;
+import dev.weft.proxy.retry.RetryRefusal;
 import dev.weft.proxy.tls.TlsContextProvider;
 import dev.weft.proxy.tls.TlsContexts;
 import dev.weft.proxy.upstream.health.CircuitBreaker;
@@ -31,6 +35,8 @@ public final class ClusterRuntime {
   private final EventLoopIndex loops;
   private final PerLoop[] perLoop;
   final ProxyMetrics.ClusterStats stats;
+  private final RetryStats retryStats;
+  private final RetryBudget retryBudget = new RetryBudget();
   private volatile Snapshot snapshot;
   private final ClusterHealthStats healthStats;
   private final CircuitBreaker breaker;
@@ -60,6 +66,7 @@ public final class ClusterRuntime {
     this.loops = loops;
     this.perLoop = new PerLoop[loops.size()];
     this.stats = metrics.cluster(name);
+    this.retryStats = metrics.retries(name);
     this.tlsContexts = tlsContexts;
     this.healthStats = new ClusterHealthStats(metrics.registry(), name);
     this.breaker = new CircuitBreaker(config.circuitBreakers(), healthStats);
@@ -364,6 +371,46 @@ public final class ClusterRuntime {
     OutlierDetector od = outlier;
     if (od != null) {
       od.onLocalFailure(endpoint);
+    }
+  }
+
+  // ---- retries: the router takes a slot before each retry and gives it back when the retry ends
+
+  public RetryStats retryStats() {
+    return retryStats;
+  }
+
+  /** A request's first attempt to this cluster started (it counts towards the retry budget's base). */
+  public void requestStarted() {
+    retryBudget.requestStarted();
+  }
+
+  /** The first attempt counted by {@link #requestStarted()} got its outcome (or the request ended). */
+  public void requestFinished() {
+    retryBudget.requestFinished();
+  }
+
+  /**
+   * Takes a retry slot, or says why none is available. With a retry budget (Envoy: it replaces
+   * {@code max_retries}) the slot comes from the budget; without, from the {@code max_retries}
+   * circuit breaker. Give it back with {@link #releaseRetry(RetryBudgetConfig)}, passing the same
+   * {@code budget}.
+   *
+   * @param budget the cluster's retry budget as the caller read it once ({@code config().retryBudget()})
+   */
+  public RetryRefusal tryAcquireRetry(RetryBudgetConfig budget) {
+    if (budget != null) {
+      return retryBudget.tryAcquire(budget) ? null : RetryRefusal.BUDGET;
+    }
+    return tryStartRetry() ? null : RetryRefusal.MAX_RETRIES;
+  }
+
+  /** Gives back a slot taken by {@link #tryAcquireRetry(RetryBudgetConfig)} with the same {@code budget}. */
+  public void releaseRetry(RetryBudgetConfig budget) {
+    if (budget != null) {
+      retryBudget.release();
+    } else {
+      endRetry();
     }
   }
 

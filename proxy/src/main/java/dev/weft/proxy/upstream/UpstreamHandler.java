@@ -3,6 +3,7 @@ package dev.weft.proxy.upstream;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -61,6 +62,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof Http2ResetFrame reset && listener != null) {
+      listener.onUpstreamReset(reset.errorCode());
+    }
     if (evt instanceof IdleStateEvent && listener == null) {
       ctx.close();
     }

@@ -13,4 +13,8 @@ public interface UpstreamListener {
 
   /** The connection or stream closed or failed before the listener let go of it. */
   void onUpstreamClosed(Throwable cause);
+
+  /** The peer reset the HTTP/2 stream with {@code errorCode} (before {@link #onUpstreamClosed}). */
+  default void onUpstreamReset(long errorCode) {
+  }
 }

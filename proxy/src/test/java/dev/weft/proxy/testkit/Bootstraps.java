@@ -91,6 +91,20 @@ public final class Bootstraps {
     return bootstrap(httpListener("http", routeAllTo("app"), ""), cluster("app", upstreamHttp2, ports));
   }
 
+  /**
+   * Inserts HTTP filters (YAML list items, unindented) before the router of the first HTTP
+   * listener in {@code yaml}, for example an {@code envoy.filters.http.fault}.
+   */
+  public static String withHttpFilters(String yaml, String filters) {
+    String key = "http_filters:\n";
+    int at = yaml.indexOf(key) + key.length();
+    int column = 0;
+    while (yaml.charAt(at + column) == ' ') {
+      column++;
+    }
+    return yaml.substring(0, at) + indent(filters, column) + "\n" + yaml.substring(at);
+  }
+
   static String indent(String s, int n) {
     if (s.isBlank()) {
       return "";
