@@ -38,6 +38,7 @@ class RetryIT {
     return """
         - name: all
           domains: ["*"]
+          include_request_attempt_count: true
           routes:
           - match: { prefix: "/" }
             route:
@@ -113,6 +114,11 @@ class RetryIT {
         }
         assertThat(statuses).as("every request succeeds although one host of three fails").containsOnly(200);
         assertThat(a.requests() + b.requests()).isEqualTo(REQUESTS);
+        List<String> counts = new ArrayList<>();
+        a.received().forEach(r -> counts.add(r.header("x-envoy-attempt-count")));
+        b.received().forEach(r -> counts.add(r.header("x-envoy-attempt-count")));
+        assertThat(counts).as("x-envoy-attempt-count of the successful attempts").containsOnly("1", "2", "3")
+            .contains("2");
         double retries = metric(sc, "weft_cluster_retries_total", Map.of("cluster", "app"));
         assertThat(retries).as("the bad host was tried and its failures retried").isGreaterThan(0);
         if (bad != Bad.CLOSED_PORT) {
