@@ -1110,7 +1110,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     }
     RetryConditions.Failure failure = resetCode == 7 /* REFUSED_STREAM */
         ? RetryConditions.Failure.REFUSED_STREAM : RetryConditions.Failure.RESET;
-    if (!responseStarted) {
+    if (!responseStarted && routeDeadline != 0 && System.nanoTime() - routeDeadline >= 0) {
+      // The upstream gave up at the deadline it was sent (grpc-timeout) just before our own timer
+      // ran: the request timed out, it was not reset.
+      requestTimedOut(ProxyError.UPSTREAM_TIMEOUT, RetryStats.Timeout.ROUTE);
+    } else if (!responseStarted) {
       attemptFailed(failure, ProxyError.UPSTREAM_RESET);
     } else {
       if (retry.retries() && RetryConditions.retriableFailure(retry, failure)) {

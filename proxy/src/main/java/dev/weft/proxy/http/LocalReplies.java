@@ -23,11 +23,7 @@ public final class LocalReplies {
   public static final String OVERLOADED_HEADER = "x-envoy-overloaded";
 
   public static FullHttpResponse error(ByteBufAllocator alloc, ProxyError error, boolean grpc, boolean close) {
-    FullHttpResponse r = error(alloc, error, error.status(), error.grpcStatus(), grpc, close);
-    if (error == ProxyError.OVERFLOW) {
-      r.headers().set(OVERLOADED_HEADER, "true");
-    }
-    return r;
+    return error(alloc, error, error.status(), error.grpcStatus(), grpc, close);
   }
 
   /**
@@ -35,6 +31,15 @@ public final class LocalReplies {
    * config (a fault abort, a route's {@code cluster_not_found_response_code}).
    */
   public static FullHttpResponse error(ByteBufAllocator alloc, ProxyError error, int status, int grpcStatus,
+      boolean grpc, boolean close) {
+    FullHttpResponse r = reply(alloc, error, status, grpcStatus, grpc, close);
+    if (error == ProxyError.OVERFLOW) {
+      r.headers().set(OVERLOADED_HEADER, "true");
+    }
+    return r;
+  }
+
+  private static FullHttpResponse reply(ByteBufAllocator alloc, ProxyError error, int status, int grpcStatus,
       boolean grpc, boolean close) {
     if (grpc) {
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
