@@ -93,6 +93,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
   private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
   private static final AsciiString ATTEMPT_COUNT = AsciiString.cached("x-envoy-attempt-count");
+  /** How much earlier than ours an upstream's deadline may end (grpc-timeout is sent in whole ms). */
+  private static final long DEADLINE_GRACE_NANOS = 1_000_000;
   /** Objects of pipelined requests held before reading stops. */
   private static final int MAX_PIPELINED = 64;
 
@@ -1110,9 +1112,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     }
     RetryConditions.Failure failure = resetCode == 7 /* REFUSED_STREAM */
         ? RetryConditions.Failure.REFUSED_STREAM : RetryConditions.Failure.RESET;
-    if (!responseStarted && routeDeadline != 0 && System.nanoTime() - routeDeadline >= 0) {
-      // The upstream gave up at the deadline it was sent (grpc-timeout) just before our own timer
-      // ran: the request timed out, it was not reset.
+    if (!responseStarted && routeDeadline != 0 && System.nanoTime() - (routeDeadline - DEADLINE_GRACE_NANOS) >= 0) {
+      // The upstream gave up at the deadline it was sent (grpc-timeout, whole milliseconds rounded
+      // down) just before our own timer ran: the request timed out, it was not reset.
       requestTimedOut(ProxyError.UPSTREAM_TIMEOUT, RetryStats.Timeout.ROUTE);
     } else if (!responseStarted) {
       attemptFailed(failure, ProxyError.UPSTREAM_RESET);
