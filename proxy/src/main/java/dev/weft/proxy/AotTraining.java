@@ -21,6 +21,11 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import picocli.CommandLine;
 import java.time.Duration;
 
 /**
@@ -33,7 +38,8 @@ import java.time.Duration;
  *
  * <p>Everything in the training run lands in the cache, and a JVM started from the cache loads
  * all of it at start-up: so the run drives the sidecar with a plain blocking socket client, not
- * the JDK's HTTP client, whose ~280 classes the sidecar itself never needs.
+ * the JDK's HTTP client, whose ~280 classes the sidecar itself never needs. It also parses a
+ * command line as {@code weft proxy} does, so picocli's classes are archived.
  */
 public final class AotTraining {
   private AotTraining() {}
@@ -86,6 +92,11 @@ public final class AotTraining {
             type: STATIC
             load_assignment: { cluster_name: app, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: %d } } } } ] } ] }
         """.formatted(upstreamPort);
+    Path dir = Files.createTempDirectory("weft-training");
+    Path yamlFile = dir.resolve("training.yaml");
+    Files.writeString(yamlFile, yaml);
+    // The command line as 'weft proxy' parses it (picocli and the file loader).
+    new CommandLine(new ProxyCommand()).execute("--validate", yamlFile.toString());
     var loaded = BootstrapLoader.parse(yaml, "training.yaml");
     try (Sidecar sidecar = Sidecar.start(loaded.config(), loaded.bootstrap(),
         new Sidecar.Options(1, true, Duration.ofSeconds(1)))) {
@@ -93,9 +104,9 @@ public final class AotTraining {
       int adminPort = sidecar.adminAddress().getPort();
       try (TrainingClient h1 = new TrainingClient(port)) {
         for (int i = 0; i < rounds; i++) {
-          h1.exchange("GET", "/r" + i, "", false);
-          h1.exchange("POST", "/post", "x".repeat(64), false);
-          h1.exchange("GET", "/direct", "", false);
+          h1.ok("GET", "/r" + i, "");
+          h1.ok("POST", "/post", "x".repeat(64));
+          h1.ok("GET", "/direct", "");
         }
       }
       for (String path : new String[] {"/stats/prometheus", "/clusters", "/ready"}) {
@@ -104,6 +115,7 @@ public final class AotTraining {
         }
       }
     } finally {
+      deleteTree(dir);
       upstream.close().sync();
       group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
     }
@@ -121,6 +133,17 @@ public final class AotTraining {
       socket.setSoTimeout(10_000);
       out = socket.getOutputStream();
       in = new BufferedInputStream(socket.getInputStream());
+    }
+
+    /**
+     * Sends one keep-alive request and fails unless it is answered 200: a failed request means
+     * the run trained the wrong code paths.
+     */
+    void ok(String method, String path, String body) throws IOException {
+      int status = exchange(method, path, body, false);
+      if (status != 200) {
+        throw new IllegalStateException("training request " + method + " " + path + " answered " + status);
+      }
     }
 
     /** Sends one request and reads its response; returns the status. */
@@ -166,6 +189,14 @@ public final class AotTraining {
     @Override
     public void close() throws IOException {
       socket.close();
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 }
