@@ -2,7 +2,6 @@ package dev.weft.proxy.grpc;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -29,8 +28,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -136,7 +133,7 @@ public final class GrpcStream {
       }
       ssl.handshakeFuture().addListener(hs -> {
         if (!hs.isSuccess()) {
-          s.finish(UNAVAILABLE, "TLS handshake with " + address + " failed: " + rootMessage(hs.cause()));
+          s.finish(UNAVAILABLE, "TLS handshake with " + address + " failed: " + innermost(hs.cause()));
           ch.close();
         } else if (!ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
           s.finish(UNAVAILABLE, address + " negotiated ALPN " + ssl.applicationProtocol() + " (expected: h2)");
@@ -186,8 +183,7 @@ public final class GrpcStream {
     if (s == null || closed.get()) {
       return;
     }
-    ByteBuf body = Unpooled.buffer(5 + message.length);
-    body.writeByte(0).writeInt(message.length).writeBytes(message);
+    ByteBuf body = GrpcFrames.frame(message);
     s.writeAndFlush(new DefaultHttp2DataFrame(body, false)).addListener(w -> {
       if (!w.isSuccess()) {
         finish(UNAVAILABLE, "cannot send: " + w.cause().getMessage());
@@ -282,7 +278,8 @@ public final class GrpcStream {
         headersSeen = true;
         CharSequence status = h.status();
         if (status == null || !"200".contentEquals(status)) {
-          end(ctx, UNAVAILABLE, "the server answered HTTP status " + status + " (expected: 200)");
+          end(ctx, GrpcFrames.statusFromHttp(status == null ? null : status.toString()),
+              "the server answered HTTP status " + status + " (expected: 200)");
           return;
         }
         if (!frame.isEndStream()) {
@@ -298,7 +295,7 @@ public final class GrpcStream {
         c = UNKNOWN;
       }
       end(ctx, c, message == null ? (code == null ? "trailers without grpc-status" : "")
-          : decode(message.toString()));
+          : GrpcFrames.decodeMessage(message.toString()));
     }
 
     private void end(ChannelHandlerContext ctx, int status, String message) {
@@ -333,22 +330,11 @@ public final class GrpcStream {
   }
 
   /** The innermost cause's message: TLS failures wrap the useful one ("the peer's certificate SANs ..."). */
-  private static String rootMessage(Throwable error) {
+  private static String innermost(Throwable error) {
     Throwable t = error;
     for (int i = 0; i < 10 && t.getCause() != null && t.getCause() != t; i++) {
       t = t.getCause();
     }
     return String.valueOf(t.getMessage());
-  }
-
-  private static String decode(String message) {
-    if (message.indexOf('%') < 0) {
-      return message;
-    }
-    try {
-      return URLDecoder.decode(message.replace("+", "%2B"), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return message;
-    }
   }
 }

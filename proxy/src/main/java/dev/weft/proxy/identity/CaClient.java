@@ -10,10 +10,10 @@ import dev.weft.certs.SpiffeId;
 import dev.weft.certs.TrustBundle;
 import dev.weft.certs.ca.v1.CreateCertificateRequest;
 import dev.weft.certs.ca.v1.CreateCertificateResponse;
+import dev.weft.proxy.grpc.GrpcFrames;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -52,7 +52,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -337,10 +336,7 @@ public final class CaClient implements CertificateSigner, AutoCloseable {
         .set("grpc-timeout", timeoutMillis + "m")
         .set("user-agent", "weft-proxy-ca-client")
         .set("authorization", "Bearer " + token);
-    ByteBuf body = Unpooled.buffer(5 + message.length);
-    body.writeByte(0);
-    body.writeInt(message.length);
-    body.writeBytes(message);
+    ByteBuf body = GrpcFrames.frame(message);
     stream.write(new DefaultHttp2HeadersFrame(headers, false));
     stream.writeAndFlush(new DefaultHttp2DataFrame(body, true)).addListener(written -> {
       if (!written.isSuccess()) {
@@ -602,34 +598,15 @@ public final class CaClient implements CertificateSigner, AutoCloseable {
   }
 
   private static int httpStatusToGrpc(String status) {
-    // The gRPC mapping of HTTP statuses for responses that are not gRPC at all.
-    return switch (status == null ? "" : status) {
-      case "400" -> CaClientException.INTERNAL;
-      case "401" -> CaClientException.UNAUTHENTICATED;
-      case "403" -> CaClientException.PERMISSION_DENIED;
-      case "404" -> 12;
-      case "429", "502", "503", "504" -> CaClientException.UNAVAILABLE;
-      default -> CaClientException.UNKNOWN;
-    };
+    return GrpcFrames.statusFromHttp(status);
   }
 
   static String percentDecode(String message) {
-    if (message.indexOf('%') < 0) {
-      return message;
-    }
-    try {
-      return URLDecoder.decode(message.replace("+", "%2B"), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return message;
-    }
+    return GrpcFrames.decodeMessage(message);
   }
 
   private static String rootMessage(Throwable error) {
-    Throwable t = error;
-    for (int i = 0; i < 10 && t.getCause() != null && t.getCause() != t; i++) {
-      t = t.getCause();
-    }
-    return t == error ? String.valueOf(error) : error + " (cause: " + t + ")";
+    return GrpcFrames.rootMessage(error);
   }
 
   /**
