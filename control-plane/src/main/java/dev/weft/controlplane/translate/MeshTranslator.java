@@ -532,6 +532,11 @@ public final class MeshTranslator {
     CircuitBreakers breakers = circuitBreakers(d, s);
     if (breakers != null) {
       c.setCircuitBreakers(breakers);
+      if (d == null) {
+        // Only a retry budget: it comes from the service's TrafficRoute (or the MeshConfig).
+        policies.trafficRoute(s.namespace(), s.name()).filter(t -> t.retries() != null && t.retries().budget() != null)
+            .ifPresent(t -> c.setMetadata(policyMetadata(t.meta().resource())));
+      }
     }
     List<Endpoint> eps = selected(s, subset);
     if (!eps.stream().allMatch(e -> modeOf(s.namespace(), e.labels()) == Mode.DISABLE) || eps.isEmpty()) {
