@@ -41,7 +41,7 @@ class CircuitBreakerIT {
   @ValueSource(booleans = {false, true})
   void requestsBeyondMaxRequestsGet503OverflowAtOnce(boolean http2) throws Exception {
     String breakers = "circuit_breakers: { thresholds: [ { max_requests: 2 } ] }";
-    try (TestUpstream up = TestUpstream.start("slow").fault(TestUpstream.Fault.delay(1500));
+    try (TestUpstream up = TestUpstream.start("slow").fault(TestUpstream.Fault.delay(3000));
          TestSidecar sc = TestSidecar.start(bootstrap(breakers, http2, up.port()))) {
       // Two requests in flight (on whichever event loops their connections landed on)...
       List<CompletableFuture<HttpResponse<String>>> inFlight = List.of(send(sc, "/1"), send(sc, "/2"));
@@ -72,7 +72,8 @@ class CircuitBreakerIT {
   void maxConnectionsQueuesRequestsAndMaxPendingShedsTheRest() throws Exception {
     String breakers = "circuit_breakers: { thresholds: [ { max_connections: 1, max_pending_requests: 1 } ] }";
     // One worker: one pool, so the single connection is the whole cluster's.
-    try (TestUpstream up = TestUpstream.start("slow").fault(TestUpstream.Fault.delay(600));
+    // The first request holds the connection for 3 s, long enough for the next two to arrive.
+    try (TestUpstream up = TestUpstream.start("slow").fault(TestUpstream.Fault.delay(3000));
          TestSidecar sc = TestSidecar.start(bootstrap(breakers, false, up.port()),
              new Sidecar.Options(1, true, Duration.ofSeconds(2)))) {
       CompletableFuture<HttpResponse<String>> first = send(sc, "/first");
@@ -99,7 +100,7 @@ class CircuitBreakerIT {
   @Test
   void limitsHoldAcrossEventLoopsUnderConcurrentLoad() throws Exception {
     String breakers = "circuit_breakers: { thresholds: [ { max_requests: 5, max_pending_requests: 100 } ] }";
-    try (TestUpstream up = TestUpstream.start("slow").fault(TestUpstream.Fault.delay(300));
+    try (TestUpstream up = TestUpstream.start("slow").fault(TestUpstream.Fault.delay(1000));
          TestSidecar sc = TestSidecar.start(bootstrap(breakers, false, up.port()),
              new Sidecar.Options(4, true, Duration.ofSeconds(2)))) {
       List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
@@ -160,6 +161,34 @@ class CircuitBreakerIT {
         third.getOutputStream().write('b');
         assertThat(third.getInputStream().read()).isEqualTo('b');
       }
+    }
+  }
+
+  @Test
+  void maxRetriesBoundsTheRetriesInFlightAcrossRequests() throws Exception {
+    String routes = """
+        - name: all
+          domains: ["*"]
+          routes:
+          - match: { prefix: "/" }
+            route:
+              cluster: app
+              timeout: 10s
+              retry_policy: { retry_on: 5xx, num_retries: 1, per_try_timeout: 1.5s }
+        """;
+    // Every attempt times out after 1.5 s: three requests fail their first attempt together, and
+    // the one retry allowed holds the cluster's only retry slot while the other two ask for theirs.
+    try (TestUpstream up = TestUpstream.start("blackhole").fault(TestUpstream.Fault.blackhole());
+         TestSidecar sc = TestSidecar.start(Bootstraps.bootstrap(Bootstraps.httpListener("http", routes, ""),
+             Bootstraps.clusterWith("app", false, "circuit_breakers: { thresholds: [ { max_retries: 1 } ] }",
+                 up.port())))) {
+      List<CompletableFuture<HttpResponse<String>>> all = List.of(send(sc, "/1"), send(sc, "/2"), send(sc, "/3"));
+      for (var f : all) {
+        assertThat(f.get().statusCode()).isEqualTo(504);
+      }
+      assertThat(up.requests()).as("three first attempts and one retry").isEqualTo(4);
+      assertThat(PrometheusStats.value(sc, "weft_upstream_rq_retry_overflow_total", APP)).isEqualTo(2);
+      assertThat(sc.sidecar().clusters().get("app").circuitBreaker().activeRetries()).isZero();
     }
   }
 }
