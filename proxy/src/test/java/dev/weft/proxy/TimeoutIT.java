@@ -168,4 +168,17 @@ class TimeoutIT {
       assertThat(timeouts(sc, "max_stream_duration")).isEqualTo(1);
     }
   }
+
+  @Test
+  void connectionManagerStreamIdleTimeoutAppliesToRoutesWithoutTheirOwn() throws Exception {
+    try (TestUpstream silent = TestUpstream.start("silent").fault(TestUpstream.Fault.blackhole());
+        TestSidecar sc = TestSidecar.start(Bootstraps.bootstrap(
+            Bootstraps.httpListener("http", route("timeout: 0s"), "stream_idle_timeout: 0.3s"),
+            Bootstraps.cluster("app", false, silent.port())))) {
+      Timed t = get(sc);
+      assertThat(t.status()).isEqualTo(408);
+      assertThat(t.error()).isEqualTo("stream_idle_timeout");
+      assertThat(t.elapsed()).isBetween(Duration.ofMillis(300), Duration.ofMillis(2_500));
+    }
+  }
 }
