@@ -38,6 +38,7 @@ import org.snakeyaml.engine.v2.scanner.StreamReader;
  *   serviceAccount: reviews         # default: default; identity spiffe://<td>/ns/<namespace>/sa/<serviceAccount>
  *   labels: {app: reviews, version: v1}
  *   locality: {region: eu, zone: eu-1a, subZone: rack1}
+ *   ready: true                     # default true; false: its endpoints get no traffic yet (its sidecar gets its config)
  * services:
  * - name: reviews
  *   namespace: default
@@ -54,7 +55,8 @@ import org.snakeyaml.engine.v2.scanner.StreamReader;
 public final class RegistryFile {
 
   private static final Set<String> TOP = Set.of("workloads", "services");
-  private static final Set<String> WORKLOAD = Set.of("name", "namespace", "address", "serviceAccount", "labels", "locality");
+  private static final Set<String> WORKLOAD = Set.of("name", "namespace", "address", "serviceAccount", "labels", "locality",
+      "ready");
   private static final Set<String> SERVICE = Set.of("name", "namespace", "ports", "selector", "endpoints");
   private static final Set<String> PORT = Set.of("name", "port", "targetPort", "protocol");
   private static final Set<String> ENDPOINT = Set.of("address", "workload", "labels", "locality", "serviceAccount",
@@ -63,6 +65,7 @@ public final class RegistryFile {
 
   private final String source;
   private final List<String> errors = new ArrayList<>();
+  private final Set<String> notReady = new java.util.HashSet<>();
 
   private RegistryFile(String source) {
     this.source = source;
@@ -168,6 +171,9 @@ public final class RegistryFile {
     String sa = optionalName(m, path, "serviceAccount", "default");
     Map<String, String> labels = labels(m.get("labels"), path + ".labels");
     Locality locality = locality(m.get("locality"), path + ".locality");
+    if (!bool(m.get("ready"), path + ".ready", true) && name != null) {
+      notReady.add(namespace + "/" + name);
+    }
     if (name == null || address == null) {
       return null;
     }
@@ -196,8 +202,9 @@ public final class RegistryFile {
       Map<String, String> selector = labels(m.get("selector"), path + ".selector");
       for (Workload w : workloads) {
         if (w.namespace().equals(namespace) && w.labels().entrySet().containsAll(selector.entrySet())) {
+          boolean ready = !notReady.contains(w.namespace() + "/" + w.name());
           endpoints.add(new Endpoint(w.address(), w.name(), w.labels(), w.locality(), w.serviceAccount(),
-              true, true, false));
+              ready, ready, false));
         }
       }
     }

@@ -67,7 +67,7 @@ class RegistryFileTest {
         """, "registry.yaml"))
         .isInstanceOfSatisfying(RegistryFile.InvalidRegistryException.class, e -> assertThat(e.errors()).containsExactly(
             "registry.yaml:3:12: workloads[0].address: \"not-an-ip\" (expected: an IP address)",
-            "registry.yaml:4:3: workloads[0].lables: unknown field (expected one of: address, labels, locality, name, namespace, serviceAccount)",
+            "registry.yaml:4:3: workloads[0].lables: unknown field (expected one of: address, labels, locality, name, namespace, ready, serviceAccount)",
             "registry.yaml:8:12: services[0].ports[0].port: \"70000\" (expected: 1-65535)",
             "registry.yaml:8:29: services[0].ports[0].protocol: \"SMTP\" (expected: HTTP, HTTP2, GRPC or TCP)"));
   }
