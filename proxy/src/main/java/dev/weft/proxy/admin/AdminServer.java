@@ -245,6 +245,21 @@ public final class AdminServer {
     }
   }
 
+  private static String jsonString(String s) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"' || c == '\\') {
+        sb.append('\\').append(c);
+      } else if (c < 0x20) {
+        sb.append(String.format("\\u%04x", (int) c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.append('"').toString();
+  }
+
   /** Envoy's {@code /clusters} text format ({@code cluster::host:port::stat::value}), or JSON. */
   private String clusters(boolean json) {
     StringBuilder sb = new StringBuilder();
@@ -263,6 +278,11 @@ public final class AdminServer {
           SocketAddressConfig a = e.config().address();
           sb.append(j == 0 ? "" : ",").append("{\"address\":{\"socket_address\":{\"address\":\"").append(a.host())
               .append("\",\"port_value\":").append(a.port()).append("}},\"weight\":").append(e.config().weight())
+              .append(",\"priority\":").append(e.config().priority())
+              .append(",\"locality\":{\"region\":").append(jsonString(e.config().locality().region()))
+              .append(",\"zone\":").append(jsonString(e.config().locality().zone()))
+              .append(",\"sub_zone\":").append(jsonString(e.config().locality().subZone()))
+              .append("},\"locality_weight\":").append(e.config().localityWeight())
               .append(",\"health_status\":");
           ClusterHealthView.hostHealthJson(c, e, sb);
           sb.append(",\"stats\":{")
@@ -284,6 +304,11 @@ public final class AdminServer {
         sb.append(p).append("rq_active::").append(e.activeRequests.get()).append('\n');
         sb.append(p).append("rq_total::").append(e.totalRequests.sum()).append('\n');
         sb.append(p).append("weight::").append(e.config().weight()).append('\n');
+        sb.append(p).append("region::").append(e.config().locality().region()).append('\n');
+        sb.append(p).append("zone::").append(e.config().locality().zone()).append('\n');
+        sb.append(p).append("sub_zone::").append(e.config().locality().subZone()).append('\n');
+        sb.append(p).append("locality_weight::").append(e.config().localityWeight()).append('\n');
+        sb.append(p).append("priority::").append(e.config().priority()).append('\n');
         ClusterHealthView.hostText(c, e, p, sb);
       }
     }

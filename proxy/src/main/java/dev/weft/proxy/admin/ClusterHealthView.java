@@ -52,6 +52,9 @@ final class ClusterHealthView {
     if (c.healthChecker() != null && e.health.pendingFirstCheck()) {
       f.append("/pending_active_hc");
     }
+    if (!e.config().edsHealthy()) {
+      f.append("/failed_eds_health");
+    }
     return f.isEmpty() ? "healthy" : f.toString();
   }
 
@@ -80,6 +83,12 @@ final class ClusterHealthView {
         .append(",\"max_retries\":").append(t.maxRetries()).append('}');
   }
 
+  /** The control plane's health status of an endpoint as Envoy names it (unset shows as HEALTHY). */
+  static String edsStatus(EndpointState e) {
+    var status = e.config().healthStatus();
+    return status == dev.weft.proxy.config.EndpointConfig.HealthStatus.UNKNOWN ? "HEALTHY" : status.name();
+  }
+
   /** A host's {@code health_status} object (false flags omitted, as proto3 JSON does). */
   static void hostHealthJson(ClusterRuntime c, EndpointState e, StringBuilder sb) {
     sb.append('{');
@@ -92,7 +101,7 @@ final class ClusterHealthView {
     if (c.healthChecker() != null && e.health.pendingFirstCheck()) {
       sb.append("\"pending_active_hc\":true,");
     }
-    sb.append("\"eds_health_status\":\"HEALTHY\"}");
+    sb.append("\"eds_health_status\":\"").append(edsStatus(e)).append("\"}");
     if (e.health.successRate() >= 0) {
       sb.append(",\"success_rate\":{\"value\":").append(e.health.successRate()).append('}');
     }

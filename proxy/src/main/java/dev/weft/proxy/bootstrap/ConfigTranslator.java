@@ -9,6 +9,9 @@ import dev.weft.proxy.config.AdsConfig;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.EndpointConfig;
 import dev.weft.proxy.config.FaultConfig;
+import dev.weft.proxy.config.HashPolicy;
+import dev.weft.proxy.config.LbConfig;
+import dev.weft.proxy.config.LoadAssignment;
 import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.FractionalPercent;
 import dev.weft.proxy.config.FilterChainMatch;
@@ -36,7 +39,6 @@ import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
-import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -330,8 +332,15 @@ public final class ConfigTranslator {
       if (clusters != null && !clusters.containsKey(tp.getCluster())) {
         error(path + ".typed_config.cluster", "unknown cluster '" + tp.getCluster() + "'");
       }
+      boolean hashSourceIp = false;
+      for (int i = 0; i < tp.getHashPolicyCount(); i++) {
+        if (!tp.getHashPolicy(i).hasSourceIp()) {
+          error(path + ".typed_config.hash_policy[" + i + "]", "a hash policy needs source_ip");
+        }
+        hashSourceIp = true;
+      }
       return new TcpProxyConfig(tp.getStatPrefix(), tp.getCluster(),
-          tp.hasIdleTimeout() ? duration(tp.getIdleTimeout()) : DEFAULT_TCP_IDLE);
+          tp.hasIdleTimeout() ? duration(tp.getIdleTimeout()) : DEFAULT_TCP_IDLE, hashSourceIp);
     }
     error(path + ".typed_config", "network filter '" + f.getName() + "' needs typed_config of type " + HCM
         + " or " + TCP_PROXY);
@@ -915,7 +924,7 @@ public final class ConfigTranslator {
     return new RouteAction.Forward(targets, total, timeout, grpcMax,
         a.getHostRewriteLiteral().isEmpty() ? null : a.getHostRewriteLiteral(),
         a.getPrefixRewrite().isEmpty() ? null : a.getPrefixRewrite(), notFound,
-        retry, idle, maxDuration, grpcOffset, defaults.includeAttemptCount());
+        retry, idle, maxDuration, grpcOffset, defaults.includeAttemptCount(), hashPolicies(a, path));
   }
 
   // ---- retries and faults
@@ -1079,6 +1088,46 @@ public final class ConfigTranslator {
     return out;
   }
 
+  /** A route's {@code hash_policy} list (header, cookie, connection_properties.source_ip). */
+  private List<HashPolicy> hashPolicies(io.envoyproxy.envoy.config.route.v3.RouteAction a, String path) {
+    List<HashPolicy> policies = new ArrayList<>();
+    for (int i = 0; i < a.getHashPolicyCount(); i++) {
+      var h = a.getHashPolicy(i);
+      String hp = path + ".hash_policy[" + i + "]";
+      switch (h.getPolicySpecifierCase()) {
+        case HEADER -> {
+          String name = h.getHeader().getHeaderName().toLowerCase(Locale.ROOT);
+          if (name.isEmpty()) {
+            error(hp + ".header.header_name", "a header name is required");
+          }
+          policies.add(new HashPolicy.Header(name, h.getTerminal()));
+        }
+        case COOKIE -> {
+          var c = h.getCookie();
+          if (c.getName().isEmpty() || !c.getName().chars().allMatch(ch -> ch > 0x20 && ch < 0x7f
+              && "()<>@,;:\\\"/[]?={}".indexOf(ch) < 0)) {
+            error(hp + ".cookie.name", "'" + c.getName() + "' (expected: a cookie name, RFC 6265 token)");
+          }
+          Duration ttl = c.hasTtl() ? duration(c.getTtl()) : null;
+          if (ttl != null && ttl.isNegative()) {
+            error(hp + ".cookie.ttl", ttl + " (expected: >= 0)");
+          }
+          if (c.getPath().chars().anyMatch(ch -> ch < 0x20 || ch == ';' || ch == 0x7f)) {
+            error(hp + ".cookie.path", "'" + c.getPath() + "' (expected: no ';' or control characters)");
+          }
+          policies.add(new HashPolicy.Cookie(c.getName(), c.getPath(), ttl, h.getTerminal()));
+        }
+        case CONNECTION_PROPERTIES -> {
+          if (h.getConnectionProperties().getSourceIp()) {
+            policies.add(new HashPolicy.SourceIp(h.getTerminal()));
+          }
+        }
+        default -> error(hp, "a header, cookie or connection_properties policy is required");
+      }
+    }
+    return policies;
+  }
+
   private void checkClusterRef(String name, String path, Map<String, ClusterConfig> clusters,
       io.envoyproxy.envoy.config.route.v3.RouteAction a) {
     if (name.isEmpty()) {
@@ -1142,19 +1191,20 @@ public final class ConfigTranslator {
     } else if (c.getType() != Cluster.DiscoveryType.STATIC) {
       error(path + ".type", c.getType() + " (expected: STATIC, or EDS over ADS)");
     }
-    String lb = switch (c.getLbPolicy()) {
-      case ROUND_ROBIN -> "ROUND_ROBIN";
-      default -> {
-        error(path + ".lb_policy", c.getLbPolicy() + " (expected: ROUND_ROBIN)");
-        yield "ROUND_ROBIN";
-      }
-    };
+    String lb = c.getLbPolicy().name();
+    if (dev.weft.proxy.lb.LoadBalancerRegistry.getDefault().provider(lb) == null) {
+      error(path + ".lb_policy", lb + " (expected: one of "
+          + dev.weft.proxy.lb.LoadBalancerRegistry.getDefault().policies() + ")");
+      lb = "ROUND_ROBIN";
+    }
     var la = c.getLoadAssignment();
     String expectedName = c.getType() == Cluster.DiscoveryType.EDS ? edsServiceName(c) : c.getName();
     if (!la.getClusterName().isEmpty() && !la.getClusterName().equals(expectedName)) {
       error(path + ".load_assignment.cluster_name", "'" + la.getClusterName() + "' (expected: '" + expectedName + "')");
     }
-    List<EndpointConfig> endpoints = loadAssignment(la, path + ".load_assignment");
+    LoadAssignment assignment = loadAssignment(la, path + ".load_assignment");
+    List<EndpointConfig> endpoints = assignment.endpoints();
+    LbConfig lbConfig = lbConfig(c, path).withOverprovisioningFactor(assignment.overprovisioningFactor());
     Duration connectTimeout = c.hasConnectTimeout() ? duration(c.getConnectTimeout()) : DEFAULT_CONNECT_TIMEOUT;
     if (connectTimeout.isZero() || connectTimeout.isNegative()) {
       error(path + ".connect_timeout", connectTimeout + " (expected: > 0)");
@@ -1209,7 +1259,7 @@ public final class ConfigTranslator {
         common.hasIdleTimeout() ? duration(common.getIdleTimeout()) : DEFAULT_UPSTREAM_IDLE,
         maxRequests, http2(h2, path + ".http2_protocol_options"), limit, clusterTls,
         health.circuitBreakers(c, path), health.outlierDetection(c, path), health.healthCheck(c, path),
-        retryBudget(c, path + ".circuit_breakers"));
+        retryBudget(c, path + ".circuit_breakers"), lbConfig);
   }
 
   /** The retry budget of the DEFAULT priority's thresholds (Weft routes at the default priority only). */
@@ -1238,15 +1288,25 @@ public final class ConfigTranslator {
 
   /**
    * The endpoints of a {@code load_assignment} or of an EDS {@code ClusterLoadAssignment}: one
-   * function for both, so static and dynamic endpoints obey the same rules.
+   * function for both, so static and dynamic endpoints obey the same rules. Endpoints keep their
+   * priority, locality (and its weight), weight and health status; the assignment's
+   * {@code policy.overprovisioning_factor} comes along.
    */
-  private List<EndpointConfig> loadAssignment(ClusterLoadAssignment la, String path) {
+  private LoadAssignment loadAssignment(ClusterLoadAssignment la, String path) {
     List<EndpointConfig> endpoints = new ArrayList<>();
     for (int i = 0; i < la.getEndpointsCount(); i++) {
       LocalityLbEndpoints lle = la.getEndpoints(i);
       String lp = path + ".endpoints[" + i + "]";
-      if (lle.getPriority() != 0) {
-        error(lp + ".priority", lle.getPriority() + " (expected: 0; priorities come with load balancing)");
+      EndpointConfig.Locality locality = lle.hasLocality()
+          ? new EndpointConfig.Locality(lle.getLocality().getRegion(), lle.getLocality().getZone(),
+              lle.getLocality().getSubZone())
+          : EndpointConfig.Locality.NONE;
+      int localityWeight = lle.hasLoadBalancingWeight() ? lle.getLoadBalancingWeight().getValue() : 0;
+      if (lle.hasLoadBalancingWeight() && localityWeight < 1) {
+        error(lp + ".load_balancing_weight", localityWeight + " (expected: >= 1)");
+      }
+      if (lle.getPriority() > 127) {
+        error(lp + ".priority", Integer.toUnsignedString(lle.getPriority()) + " (expected: 0 to 127)");
       }
       for (int j = 0; j < lle.getLbEndpointsCount(); j++) {
         LbEndpoint e = lle.getLbEndpoints(j);
@@ -1268,18 +1328,101 @@ public final class ConfigTranslator {
           error(ep + ".endpoint.address.socket_address.port_value", "0 (expected: 1 to 65535)");
           continue;
         }
-        if (e.getHealthStatus() == HealthStatus.UNHEALTHY || e.getHealthStatus() == HealthStatus.DRAINING
-            || e.getHealthStatus() == HealthStatus.TIMEOUT) {
-          continue;
-        }
         int w = e.hasLoadBalancingWeight() ? e.getLoadBalancingWeight().getValue() : 1;
         if (w < 1) {
           error(ep + ".load_balancing_weight", w + " (expected: >= 1)");
         }
-        endpoints.add(new EndpointConfig(canonical(a), w));
+        EndpointConfig.HealthStatus health = switch (e.getHealthStatus()) {
+          case HEALTHY -> EndpointConfig.HealthStatus.HEALTHY;
+          case UNHEALTHY -> EndpointConfig.HealthStatus.UNHEALTHY;
+          case DRAINING -> EndpointConfig.HealthStatus.DRAINING;
+          case TIMEOUT -> EndpointConfig.HealthStatus.TIMEOUT;
+          case DEGRADED -> EndpointConfig.HealthStatus.DEGRADED;
+          default -> EndpointConfig.HealthStatus.UNKNOWN;
+        };
+        endpoints.add(new EndpointConfig(canonical(a), w, lle.getPriority(), locality, localityWeight, health));
       }
     }
-    return endpoints;
+    int factor = LbConfig.DEFAULT_OVERPROVISIONING_FACTOR;
+    if (la.hasPolicy() && la.getPolicy().hasOverprovisioningFactor()) {
+      factor = la.getPolicy().getOverprovisioningFactor().getValue();
+      if (factor < 1) {
+        error(path + ".policy.overprovisioning_factor", factor + " (expected: > 0)");
+        factor = LbConfig.DEFAULT_OVERPROVISIONING_FACTOR;
+      }
+    }
+    return new LoadAssignment(endpoints, factor);
+  }
+
+  /** The cluster's {@code *_lb_config} and {@code common_lb_config}, with Envoy's defaults and limits. */
+  private LbConfig lbConfig(Cluster c, String path) {
+    LbConfig d = LbConfig.DEFAULT;
+    int choiceCount = d.choiceCount();
+    double bias = d.activeRequestBias();
+    if (c.hasLeastRequestLbConfig()) {
+      var lr = c.getLeastRequestLbConfig();
+      if (lr.hasChoiceCount()) {
+        choiceCount = lr.getChoiceCount().getValue();
+        if (choiceCount < 2) {
+          error(path + ".least_request_lb_config.choice_count", choiceCount + " (expected: >= 2)");
+        }
+      }
+      if (lr.hasActiveRequestBias()) {
+        bias = lr.getActiveRequestBias().getDefaultValue();
+        if (!(bias >= 0) || Double.isInfinite(bias)) {
+          error(path + ".least_request_lb_config.active_request_bias.default_value", bias + " (expected: >= 0)");
+          bias = d.activeRequestBias();
+        }
+      }
+    }
+    long minRing = d.minRingSize();
+    long maxRing = d.maxRingSize();
+    if (c.hasRingHashLbConfig()) {
+      var r = c.getRingHashLbConfig();
+      String rp = path + ".ring_hash_lb_config";
+      if (r.hasMinimumRingSize()) {
+        minRing = r.getMinimumRingSize().getValue();
+      }
+      if (r.hasMaximumRingSize()) {
+        maxRing = r.getMaximumRingSize().getValue();
+      }
+      if (minRing < 1 || minRing > LbConfig.DEFAULT_MAX_RING_SIZE) {
+        error(rp + ".minimum_ring_size", Long.toUnsignedString(minRing) + " (expected: 1 to 8388608)");
+      }
+      if (maxRing < 1 || maxRing > LbConfig.DEFAULT_MAX_RING_SIZE) {
+        error(rp + ".maximum_ring_size", Long.toUnsignedString(maxRing) + " (expected: 1 to 8388608)");
+      } else if (minRing > maxRing) {
+        error(rp + ".minimum_ring_size", minRing + " (expected: <= maximum_ring_size " + maxRing + ")");
+      }
+      if (r.getHashFunction() != Cluster.RingHashLbConfig.HashFunction.XX_HASH) {
+        error(rp + ".hash_function", r.getHashFunction() + " (expected: XX_HASH)");
+      }
+    }
+    int tableSize = d.maglevTableSize();
+    if (c.hasMaglevLbConfig() && c.getMaglevLbConfig().hasTableSize()) {
+      long t = c.getMaglevLbConfig().getTableSize().getValue();
+      if (t < 2 || t > 5000011 || !java.math.BigInteger.valueOf(t).isProbablePrime(30)) {
+        error(path + ".maglev_lb_config.table_size", Long.toUnsignedString(t) + " (expected: a prime up to 5000011)");
+      } else {
+        tableSize = (int) t;
+      }
+    }
+    int panic = d.healthyPanicThreshold();
+    boolean localityWeighted = false;
+    if (c.hasCommonLbConfig()) {
+      var common = c.getCommonLbConfig();
+      if (common.hasHealthyPanicThreshold()) {
+        double v = common.getHealthyPanicThreshold().getValue();
+        if (!(v >= 0 && v <= 100)) {
+          error(path + ".common_lb_config.healthy_panic_threshold.value", v + " (expected: 0 to 100)");
+        } else {
+          panic = (int) Math.round(v);
+        }
+      }
+      localityWeighted = common.hasLocalityWeightedLbConfig();
+    }
+    return new LbConfig(choiceCount, bias, minRing, maxRing, tableSize, panic, localityWeighted,
+        d.overprovisioningFactor());
   }
 
   private static SocketAddressConfig canonical(SocketAddressConfig a) {

@@ -22,6 +22,7 @@ import java.util.List;
  * @param healthCheck              active health checking, or null when off
  * @param retryBudget              the retry budget of the DEFAULT priority's thresholds (it replaces
  *                                 {@code max_retries}, as in Envoy), or null for none
+ * @param lb                       load-balancing settings of {@code lbPolicy}, priorities and localities
  */
 public record ClusterConfig(
     String name,
@@ -37,30 +38,37 @@ public record ClusterConfig(
     CircuitBreakers circuitBreakers,
     OutlierDetectionConfig outlierDetection,
     HealthCheckConfig healthCheck,
-    RetryBudgetConfig retryBudget) {
+    RetryBudgetConfig retryBudget,
+    LbConfig lb) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
     if (circuitBreakers == null) {
       circuitBreakers = CircuitBreakers.DEFAULTS;
     }
+    if (lb == null) {
+      lb = LbConfig.DEFAULT;
+    }
   }
 
-  /** A cluster with default circuit breakers and no outlier detection or health checks. */
+  /**
+   * A cluster with default circuit breakers, no outlier detection or health checks, and Envoy's
+   * default load-balancing settings.
+   */
   public ClusterConfig(String name, List<EndpointConfig> endpoints, String lbPolicy, Duration connectTimeout,
       UpstreamProtocol protocol, Duration idleTimeout, int maxRequestsPerConnection, Http2Settings http2,
       int bufferLimitBytes, TlsConfig tls) {
     this(name, endpoints, lbPolicy, connectTimeout, protocol, idleTimeout, maxRequestsPerConnection, http2,
-        bufferLimitBytes, tls, CircuitBreakers.DEFAULTS, null, null);
+        bufferLimitBytes, tls, CircuitBreakers.DEFAULTS, null, null, null, LbConfig.DEFAULT);
   }
 
-  /** A cluster without a retry budget. */
+  /** A cluster without a retry budget, with Envoy's default load-balancing settings. */
   public ClusterConfig(String name, List<EndpointConfig> endpoints, String lbPolicy, Duration connectTimeout,
       UpstreamProtocol protocol, Duration idleTimeout, int maxRequestsPerConnection, Http2Settings http2,
       int bufferLimitBytes, TlsConfig tls, CircuitBreakers circuitBreakers, OutlierDetectionConfig outlierDetection,
       HealthCheckConfig healthCheck) {
     this(name, endpoints, lbPolicy, connectTimeout, protocol, idleTimeout, maxRequestsPerConnection, http2,
-        bufferLimitBytes, tls, circuitBreakers, outlierDetection, healthCheck, null);
+        bufferLimitBytes, tls, circuitBreakers, outlierDetection, healthCheck, null, LbConfig.DEFAULT);
   }
 
   /** The HTTP protocol used towards a cluster's endpoints. */

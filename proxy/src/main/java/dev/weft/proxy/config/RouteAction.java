@@ -28,6 +28,8 @@ public sealed interface RouteAction {
    *                          {@code grpc_timeout_header_offset}), so the proxy answers before the
    *                          client gives up
    * @param includeAttemptCount send {@code x-envoy-attempt-count} upstream
+   * @param hashPolicies      how the request's hash for RING_HASH and MAGLEV is computed (Envoy's
+   *                          {@code hash_policy}); empty: no hash
    */
   record Forward(
       List<WeightedTarget> clusters,
@@ -41,17 +43,27 @@ public sealed interface RouteAction {
       Duration idleTimeout,
       Duration maxStreamDuration,
       Duration grpcTimeoutOffset,
-      boolean includeAttemptCount) implements RouteAction {
+      boolean includeAttemptCount,
+      List<HashPolicy> hashPolicies) implements RouteAction {
 
     public Forward {
       clusters = List.copyOf(clusters);
+      hashPolicies = List.copyOf(hashPolicies);
     }
 
-    /** A forward without retries, idle timeout or stream duration limit. */
+    /** A forward without retries, idle timeout, stream duration limit or hash policies. */
     public Forward(List<WeightedTarget> clusters, int totalWeight, Duration timeout, Duration grpcTimeoutMax,
         String hostRewrite, String prefixRewrite, int clusterNotFoundStatus) {
       this(clusters, totalWeight, timeout, grpcTimeoutMax, hostRewrite, prefixRewrite, clusterNotFoundStatus,
           RetryPolicy.NONE, Duration.ZERO, Duration.ZERO, Duration.ZERO, false);
+    }
+
+    /** A forward without hash policies. */
+    public Forward(List<WeightedTarget> clusters, int totalWeight, Duration timeout, Duration grpcTimeoutMax,
+        String hostRewrite, String prefixRewrite, int clusterNotFoundStatus, RetryPolicy retryPolicy,
+        Duration idleTimeout, Duration maxStreamDuration, Duration grpcTimeoutOffset, boolean includeAttemptCount) {
+      this(clusters, totalWeight, timeout, grpcTimeoutMax, hostRewrite, prefixRewrite, clusterNotFoundStatus,
+          retryPolicy, idleTimeout, maxStreamDuration, grpcTimeoutOffset, includeAttemptCount, List.of());
     }
 
     /** Picks a target by weight; {@code random} is uniform in [0, totalWeight). */

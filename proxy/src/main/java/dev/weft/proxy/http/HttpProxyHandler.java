@@ -176,6 +176,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private io.netty.channel.ChannelFuture lastWrite;
   /** A 101 from upstream, held until the codec's end-of-message that follows it. */
   private HttpResponse switchingResponse;
+  /** The request's hash for the balancer (route hash policies), and any Set-Cookie it owes. */
+  private final RequestHash hash = new RequestHash();
 
   public HttpProxyHandler(HttpChainContext chain, boolean http2) {
     this.chain = chain;
@@ -432,6 +434,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       }
       lbContext.reset(retry.avoidPreviousHosts(), retry.hostSelectionRetryMaxAttempts());
     }
+    Channel conn = http2 ? ctx.channel().parent() : ctx.channel(); // an HTTP/2 stream's connection
+    hash.compute(forward.hashPolicies(), req, conn.remoteAddress(), conn.localAddress());
+    if (lbContext != null && hash.hasHash()) {
+      lbContext.hash(hash.hash());
+    }
     ctx.channel().config().setAutoRead(false);
     if (requestComplete) {
       startTimeout();
@@ -473,12 +480,12 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     attempt = a;
     resetCode = -1;
     if (upgrade) {
-      cluster.connectDedicated(ctx.channel().eventLoop(), a);
+      cluster.connectDedicated(ctx.channel().eventLoop(), hash, a);
     } else if (lbContext != null) {
       lbContext.newAttempt();
       cluster.acquire(ctx.channel().eventLoop(), http2, lbContext, a);
     } else {
-      cluster.acquire(ctx.channel().eventLoop(), http2, a);
+      cluster.acquire(ctx.channel().eventLoop(), http2, hash, a);
     }
   }
 
@@ -1056,6 +1063,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     upstreamReusable = !upgrade && HttpUtil.isKeepAlive(resp);
     stripHopByHop(h, false);
     removeHttp2Extensions(h);
+    hash.addSetCookie(h);
     target.responseHeaders().apply(h);
     route.responseHeaders().apply(h);
     virtualHost.responseHeaders().apply(h);

@@ -1,6 +1,8 @@
 package dev.weft.proxy.tcp;
 
 import dev.weft.proxy.config.TcpProxyConfig;
+import dev.weft.proxy.http.RequestHash;
+import dev.weft.proxy.lb.LbContext;
 import dev.weft.proxy.upstream.ClusterManager;
 import dev.weft.proxy.upstream.ClusterRuntime;
 import dev.weft.proxy.upstream.EndpointState;
@@ -54,7 +56,8 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     down.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     down.config().setAutoRead(false);
     ClusterRuntime cluster = clusters.get(config.cluster());
-    EndpointState endpoint = cluster == null ? null : cluster.pickTcp(down.eventLoop());
+    EndpointState endpoint = cluster == null ? null : cluster.pickTcp(down.eventLoop(),
+        config.hashSourceIp() ? RequestHash.sourceIp(down.remoteAddress()) : LbContext.NONE);
     if (endpoint == null) {
       down.close();
       return;

@@ -5,8 +5,12 @@ import dev.weft.proxy.config.EndpointConfig;
 import dev.weft.proxy.config.RetryBudgetConfig;
 import dev.weft.proxy.config.SocketAddressConfig;
 import dev.weft.proxy.http.ProxyError;
+import dev.weft.proxy.lb.ClusterBalancer;
+import dev.weft.proxy.lb.ClusterLbState;
 import dev.weft.proxy.lb.LbContext;
-import dev.weft.proxy.lb.RoundRobinBalancer;
+import dev.weft.proxy.lb.LoadBalancerProvider;
+import dev.weft.proxy.lb.LoadBalancerRegistry;
+import dev.weft.proxy.lb.PrioritySet;
 import dev.weft.proxy.metrics.ProxyMetrics;
 import dev.weft.proxy.metrics.RetryStats;
 import dev.weft.proxy.retry.RetryBudget;
@@ -23,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A cluster at run time: its current config and endpoints, and one {@link PerLoop} of pools and
@@ -47,15 +52,18 @@ public final class ClusterRuntime {
   /** TLS for health-check connections: the cluster's, offering only HTTP/1.1 (health checks speak it). */
   private volatile TlsContextProvider healthCheckTls;
 
+  /** Load-balancing state shared by the loops; outlives versions that keep the balancer inputs. */
+  private final ClusterLbState lbState = new ClusterLbState();
+
   /**
    * The config, endpoint objects and client TLS contexts of one cluster version: {@code tls} for
    * HTTP/1.1 and raw TCP connections, {@code tlsH2} for HTTP/2 ones. They differ only in ALPN, and
    * only when the cluster speaks the downstream protocol: each connection then offers just the
    * protocol it will speak, as Envoy's per-protocol pools do, so a server that prefers h2 cannot
-   * pick it for a connection that is going to send HTTP/1.1.
+   * pick it for a connection that is going to send HTTP/1.1. {@code lb} are the balancer inputs.
    */
   record Snapshot(ClusterConfig config, List<EndpointState> endpoints, TlsContextProvider tls,
-      TlsContextProvider tlsH2) {}
+      TlsContextProvider tlsH2, ClusterLbState.Inputs lb) {}
 
   private final TlsContexts tlsContexts;
 
@@ -127,7 +135,15 @@ public final class ClusterRuntime {
     }
     healthCheckTls = config.tls() == null || config.healthCheck() == null ? null
         : tlsContexts.clientOffering(config.tls(), List.of("http/1.1"));
-    snapshot = new Snapshot(config, List.copyOf(endpoints), tls, tlsH2);
+    LoadBalancerProvider provider = LoadBalancerRegistry.getDefault().provider(config.lbPolicy());
+    if (provider == null) {
+      throw new IllegalArgumentException("lb_policy " + config.lbPolicy() + " is not registered");
+    }
+    ClusterLbState.Inputs lb = new ClusterLbState.Inputs(provider, config.lb(), endpoints);
+    if (old != null && old.lb().equals(lb)) {
+      lb = old.lb(); // same endpoints and settings: balancers keep their state
+    }
+    snapshot = new Snapshot(config, List.copyOf(endpoints), tls, tlsH2, lb);
     applyHealthConfig(config, endpoints);
   }
 
@@ -214,11 +230,18 @@ public final class ClusterRuntime {
   }
 
   /**
-   * Called after an endpoint's health changed (ejected, back, failed or passed active health
-   * checks). The balancers read {@link EndpointState#healthy()} on each pick, so nothing needs
-   * rebuilding; this is where a balancer that caches its healthy set would be told.
+   * Health checks and outlier detection call this after changing an endpoint's
+   * {@link EndpointState#healthy()} flags (ejected, back, failed or passed active health checks):
+   * balancers recompute priority loads, panic and locality weights and rebuild on their next pick.
+   * Cheap (one atomic increment), any thread.
    */
-  void healthChanged() {
+  public void healthChanged() {
+    lbState.healthChanged();
+  }
+
+  /** The current priority levels, loads and panic state (for {@code /clusters} and tests). */
+  public PrioritySet prioritySet() {
+    return lbState.prioritySet(snapshot.lb());
   }
 
   /** The outlier detector, or null when outlier detection is off. */
@@ -301,7 +324,7 @@ public final class ClusterRuntime {
   public void acquire(EventLoop loop, boolean downstreamHttp2, LbContext lb, LeaseCallback callback) {
     Snapshot s = snapshot;
     PerLoop p = perLoop(loop, s);
-    EndpointState endpoint = p.balancer.pick();
+    EndpointState endpoint = p.balancer.pick(s.lb(), lb);
     if (endpoint == null) {
       callback.onLeaseFailure(ProxyError.NO_HEALTHY_UPSTREAM);
       return;
@@ -332,8 +355,13 @@ public final class ClusterRuntime {
    * connection becomes a tunnel). Must be called on {@code loop}.
    */
   public void connectDedicated(EventLoop loop, LeaseCallback callback) {
+    connectDedicated(loop, LbContext.NONE, callback);
+  }
+
+  /** Like {@link #connectDedicated(EventLoop, LeaseCallback)}, with the request's hash. */
+  public void connectDedicated(EventLoop loop, LbContext lb, LeaseCallback callback) {
     Snapshot s = snapshot;
-    EndpointState endpoint = perLoop(loop, s).balancer.pick();
+    EndpointState endpoint = perLoop(loop, s).balancer.pick(s.lb(), lb);
     if (endpoint == null) {
       callback.onLeaseFailure(ProxyError.NO_HEALTHY_UPSTREAM);
       return;
@@ -416,7 +444,13 @@ public final class ClusterRuntime {
 
   /** Picks an endpoint for a raw TCP connection, or null when the cluster has none. */
   public EndpointState pickTcp(EventLoop loop) {
-    return perLoop(loop, snapshot).balancer.pick();
+    return pickTcp(loop, LbContext.NONE);
+  }
+
+  /** Picks an endpoint for a raw TCP connection with its hash (the source IP), or null. */
+  public EndpointState pickTcp(EventLoop loop, LbContext lb) {
+    Snapshot s = snapshot;
+    return perLoop(loop, s).balancer.pick(s.lb(), lb);
   }
 
   /**
@@ -446,7 +480,7 @@ public final class ClusterRuntime {
     int i = loops.of(loop);
     PerLoop p = perLoop[i];
     if (p == null || p.snapshot != s) {
-      p = new PerLoop(s, p);
+      p = new PerLoop(s, p, lbState);
       perLoop[i] = p;
     }
     return p;
@@ -461,16 +495,16 @@ public final class ClusterRuntime {
     }
   }
 
-  /** State of one event loop: pools by endpoint address, and the balancer over this version's endpoints. */
+  /** State of one event loop: pools by endpoint address, and the balancer (which outlives versions). */
   private static final class PerLoop {
     final Snapshot snapshot;
     final Map<SocketAddressConfig, EndpointPool> pools;
-    final RoundRobinBalancer balancer;
+    final ClusterBalancer balancer;
 
-    PerLoop(Snapshot snapshot, PerLoop previous) {
+    PerLoop(Snapshot snapshot, PerLoop previous, ClusterLbState lbState) {
       this.snapshot = snapshot;
       this.pools = previous != null ? previous.pools : new HashMap<>();
-      this.balancer = new RoundRobinBalancer(snapshot.endpoints());
+      this.balancer = previous != null ? previous.balancer : new ClusterBalancer(lbState, ThreadLocalRandom.current());
     }
   }
 }
