@@ -182,5 +182,19 @@ class KubernetesModeIT {
         .containsEntry("message", "spec.retries.attempts: -1 (expected: >= 0)");
     assertThat(controlPlane.policies().trafficRoutes()).hasSize(1);
     assertThat(controlPlane.policies().trafficRoutes().getFirst().retries()).isNull();
+
+    // A sidecar's NACK is traced to the policy behind the rejected cluster and lands on its status.
+    try (var sidecar = new dev.weft.controlplane.xds.AdsTestClient(xds.address(), "productpage-1.shop").sotw()) {
+      sidecar.request(Resources.V3.CLUSTER_TYPE_URL, List.of(), "", "");
+      var cds = sidecar.next(Duration.ofSeconds(30));
+      sidecar.nack(cds, List.of(), "", "cluster 'outbound|9080|v2|reviews.shop.svc.cluster.local': "
+          + "outlier_detection: not supported");
+      await().atMost(Duration.ofSeconds(10)).until(() -> "False".equals(accepted("DestinationPolicy", "reviews")
+          .get("status")));
+      assertThat(String.valueOf(accepted("DestinationPolicy", "reviews").get("message")))
+          .isEqualTo("node productpage-1.shop: rejected by the sidecar (Cluster): cluster "
+              + "'outbound|9080|v2|reviews.shop.svc.cluster.local': outlier_detection: not supported");
+      assertThat(xds.stats().nacks()).isEqualTo(1);
+    }
   }
 }

@@ -41,7 +41,7 @@ public final class AdsTestClient implements AutoCloseable {
   }
 
   /** Opens a state-of-the-world stream. */
-  AdsTestClient sotw() {
+  public AdsTestClient sotw() {
     sotw = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new StreamObserver<>() {
       @Override public void onNext(DiscoveryResponse r) { responses.add(r); }
       @Override public void onError(Throwable t) { error = t; }
@@ -60,7 +60,7 @@ public final class AdsTestClient implements AutoCloseable {
     return this;
   }
 
-  synchronized void request(String typeUrl, List<String> names, String version, String nonce) {
+  public synchronized void request(String typeUrl, List<String> names, String version, String nonce) {
     DiscoveryRequest.Builder b = DiscoveryRequest.newBuilder().setTypeUrl(typeUrl).addAllResourceNames(names)
         .setVersionInfo(version).setResponseNonce(nonce);
     if (!nodeSent) {
@@ -74,7 +74,7 @@ public final class AdsTestClient implements AutoCloseable {
     request(r.getTypeUrl(), names, r.getVersionInfo(), r.getNonce());
   }
 
-  void nack(DiscoveryResponse r, List<String> names, String acceptedVersion, String message) {
+  public void nack(DiscoveryResponse r, List<String> names, String acceptedVersion, String message) {
     DiscoveryRequest.Builder b = DiscoveryRequest.newBuilder().setTypeUrl(r.getTypeUrl()).addAllResourceNames(names)
         .setVersionInfo(acceptedVersion).setResponseNonce(r.getNonce())
         .setErrorDetail(Status.newBuilder().setCode(3).setMessage(message));
@@ -116,7 +116,7 @@ public final class AdsTestClient implements AutoCloseable {
     return out;
   }
 
-  DiscoveryResponse next(Duration timeout) throws InterruptedException {
+  public DiscoveryResponse next(Duration timeout) throws InterruptedException {
     return responses.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
