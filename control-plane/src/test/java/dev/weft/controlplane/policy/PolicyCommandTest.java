@@ -38,6 +38,14 @@ class PolicyCommandTest {
   }
 
   @Test
+  void theResilienceExamplesAreAcceptedByTheSidecar() {
+    Run r = run("validate", "--registry", EXAMPLES.resolve("registry.yaml").toString(),
+        EXAMPLES.resolve("policies").toString(), EXAMPLES.resolve("policies/resilience").toString());
+    assertThat(r.out()).isEqualTo("ok: 10 policies in 6 files\n");
+    assertThat(r.exit()).isZero();
+  }
+
+  @Test
   void everyErrorIsPrintedAndTheExitCodeIsOne(@TempDir Path dir) throws Exception {
     Path reviews = dir.resolve("reviews.yaml");
     Files.writeString(reviews, """
