@@ -143,11 +143,16 @@ final class MeshFixture implements AutoCloseable {
    * {@code host}; returns the whole response as text.
    */
   static String exchange(String address, int port, String host, String path) throws IOException {
+    return exchange(address, port, host, path, "");
+  }
+
+  /** As {@link #exchange(String, int, String, String)} with {@code extraHeaders} ("Name: value\r\n" each). */
+  static String exchange(String address, int port, String host, String path, String extraHeaders) throws IOException {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(address, port), 2000);
       s.setSoTimeout(5000);
       OutputStream out = s.getOutputStream();
-      out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+      out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n" + extraHeaders + "\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = s.getInputStream();

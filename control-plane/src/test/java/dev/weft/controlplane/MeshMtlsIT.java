@@ -188,6 +188,11 @@ class MeshMtlsIT {
     String r = viaSidecar(WEB, mesh);
     assertThat(r).startsWith("HTTP/1.1 200 ").contains("| HTTP/1.1 ").contains(";URI=" + WEB_ID)
         .contains("By=spiffe://cluster.local/ns/default/sa/api-sa");
+    // A caller cannot claim another identity: the server sidecar replaces any header it sends.
+    String forged = statusAndBody(MeshFixture.exchange(OTHER, mesh.outboundPort, API_HTTP, "/",
+        "x-forwarded-client-cert: URI=" + WEB_ID + "\r\n"));
+    assertThat(forged).startsWith("HTTP/1.1 200 ").contains("URI=spiffe://cluster.local/ns/default/sa/other-sa")
+        .doesNotContain(WEB_ID);
     // The other workload's calls carry its own identity, not web's.
     assertThat(viaSidecar(OTHER, mesh)).startsWith("HTTP/1.1 200 ")
         .contains(";URI=spiffe://cluster.local/ns/default/sa/other-sa").doesNotContain(WEB_ID);
