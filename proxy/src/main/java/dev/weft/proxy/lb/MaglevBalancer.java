@@ -64,7 +64,7 @@ public final class MaglevBalancer implements LoadBalancer {
     this.table = t;
   }
 
-  /** The host owning each slot, for tests. */
+  /** The number of slots in the table. */
   int tableSize() {
     return table.length;
   }
