@@ -1,8 +1,10 @@
 package dev.weft.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.weft.proxy.testkit.Bootstraps;
+import dev.weft.proxy.testkit.Curl;
 import dev.weft.proxy.testkit.H2cClient;
 import dev.weft.proxy.testkit.TestPki;
 import dev.weft.proxy.testkit.TestSidecar;
@@ -204,6 +206,20 @@ class MtlsIT {
       }
       assertThat(server.sidecar().metrics().listener("inbound").totalConnections.count())
           .as("one pooled HTTP/1.1 connection and one HTTP/2 connection").isEqualTo(2.0);
+    }
+  }
+
+  @Test
+  void aRequestArrivingOverTlsWithoutForwardedProtoIsMarkedHttps() throws Exception {
+    assumeTrue(Curl.available(), Curl.MISSING);
+    TestPki.Identity client = pki.issue("client", "default", "web", Duration.ofHours(1));
+    try (TestSidecar server = serverSidecar(pki.issue("server", "default", "api", Duration.ofHours(1)))) {
+      for (String version : new String[] {"--http1.1", "--http2"}) {
+        Curl.Result r = Curl.run("-sk", version, "--cert", client.chain().toString(), "--key", client.key().toString(),
+            "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:" + server.port("inbound") + "/xfp");
+        assertThat(r.stdout()).as("curl %s: %s", version, r.stderr()).isEqualTo("200");
+        assertThat(app.last().header("x-forwarded-proto")).as(version).isEqualTo("https");
+      }
     }
   }
 

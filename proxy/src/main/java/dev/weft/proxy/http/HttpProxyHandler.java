@@ -525,7 +525,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       h.set(X_REQUEST_ID, RequestIds.next());
     }
     if (!h.contains(X_FORWARDED_PROTO)) {
-      Channel connection = ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+      // An HTTP/2 stream's connection is its parent; an HTTP/1.1 channel is the connection itself
+      // (its parent is the listening socket).
+      Channel connection = http2 ? ctx.channel().parent() : ctx.channel();
       h.set(X_FORWARDED_PROTO, connection.pipeline().get("tls") != null ? "https" : "http");
     }
     forwardClientCert(h);
