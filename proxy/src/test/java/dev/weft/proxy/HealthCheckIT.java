@@ -166,7 +166,9 @@ class HealthCheckIT {
              + "\n" + Bootstraps.clusterWith("pong", false, expectsPong, echo.port())))) {
       await().atMost(WAIT).until(() -> flags(sc, "app", echo.port()).equals("healthy")
           && flags(sc, "pong", echo.port()).equals("/failed_active_hc"));
-      assertThat(echo.accepted()).isGreaterThanOrEqualTo(2);
+      // Every check closes its connection (a failing one when its timeout fires): at most the two
+      // checks in flight hold one open.
+      await().atMost(WAIT).until(() -> echo.accepted() >= 4 && echo.endsOfInput() >= echo.accepted() - 2);
     }
   }
 }

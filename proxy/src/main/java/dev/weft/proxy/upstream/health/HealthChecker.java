@@ -117,7 +117,10 @@ public final class HealthChecker {
     volatile boolean stopped;
     ScheduledFuture<?> next;
     ScheduledFuture<?> timeout;
+    /** The HTTP check connection, reused while the endpoint keeps it alive. */
     Channel channel;
+    /** The connection of the TCP check in flight. */
+    Channel tcpChannel;
     boolean inFlight;
     int checkId;
 
@@ -153,6 +156,10 @@ public final class HealthChecker {
       if (channel != null) {
         channel.close();
         channel = null;
+      }
+      if (tcpChannel != null) {
+        tcpChannel.close();
+        tcpChannel = null;
       }
     }
 
@@ -260,6 +267,8 @@ public final class HealthChecker {
           cf.channel().close();
           return;
         }
+        // Held until the check ends, so a timeout or a stop closes it.
+        tcpChannel = cf.channel();
         cf.channel().writeAndFlush(Unpooled.wrappedBuffer(tcp.send())).addListener((ChannelFuture wf) -> {
           if (tcp.receive().isEmpty() && wf.isSuccess()) {
             done(id, true);
@@ -281,6 +290,10 @@ public final class HealthChecker {
         timeout = null;
       }
       HealthCheckConfig c = config;
+      if (tcpChannel != null) {
+        tcpChannel.close(); // TCP checks use a fresh connection each time
+        tcpChannel = null;
+      }
       if (healthy) {
         stats.healthCheckSuccesses.increment();
         OutlierDetector od = outlier.get();
