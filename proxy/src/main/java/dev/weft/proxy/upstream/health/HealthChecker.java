@@ -350,12 +350,17 @@ public final class HealthChecker {
     }
   }
 
-  /** Collects a TCP health check's response until every expected block was seen, in order. */
+  /**
+   * Collects a TCP health check's response until every expected block was seen, in order. The
+   * bytes are copied to the heap (at most 64 KiB), so nothing pooled outlives the connection even
+   * when the event loop shuts down with a check in flight.
+   */
   private static final class TcpResponseReader extends ChannelInboundHandlerAdapter {
     private final Session session;
     private final int id;
     private final HealthCheckConfig.Tcp tcp;
-    private ByteBuf received;
+    private byte[] received = new byte[0];
+    private int length;
 
     TcpResponseReader(Session session, int id, HealthCheckConfig.Tcp tcp) {
       this.session = session;
@@ -370,18 +375,20 @@ public final class HealthChecker {
         return;
       }
       try {
-        if (received == null) {
-          received = ctx.alloc().buffer();
-        }
-        if (received.readableBytes() + b.readableBytes() > MAX_TCP_RESPONSE) {
+        int n = b.readableBytes();
+        if (length + n > MAX_TCP_RESPONSE) {
           ctx.close();
           return;
         }
-        received.writeBytes(b);
+        if (length + n > received.length) {
+          received = java.util.Arrays.copyOf(received, Math.max(length + n, received.length * 2));
+        }
+        b.readBytes(received, length, n);
+        length += n;
       } finally {
         b.release();
       }
-      if (!tcp.receive().isEmpty() && matches(received, tcp.receive())) {
+      if (!tcp.receive().isEmpty() && matches(received, length, tcp.receive())) {
         session.done(id, true);
         ctx.close();
       }
@@ -389,10 +396,6 @@ public final class HealthChecker {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      if (received != null) {
-        received.release();
-        received = null;
-      }
       session.done(id, false);
     }
 
@@ -432,12 +435,11 @@ public final class HealthChecker {
     return changed;
   }
 
-  /** Envoy's TCP health-check match: each expected block occurs in {@code buf}, in order. */
-  static boolean matches(ByteBuf buf, List<byte[]> expected) {
-    int from = buf.readerIndex();
-    int end = buf.writerIndex();
+  /** Envoy's TCP health-check match: each expected block occurs in {@code data[0, length)}, in order. */
+  static boolean matches(byte[] data, int length, List<byte[]> expected) {
+    int from = 0;
     for (byte[] block : expected) {
-      int at = indexOf(buf, from, end, block);
+      int at = indexOf(data, from, length, block);
       if (at < 0) {
         return false;
       }
@@ -446,11 +448,11 @@ public final class HealthChecker {
     return true;
   }
 
-  private static int indexOf(ByteBuf buf, int from, int end, byte[] block) {
+  private static int indexOf(byte[] data, int from, int end, byte[] block) {
     outer:
     for (int i = from; i + block.length <= end; i++) {
       for (int j = 0; j < block.length; j++) {
-        if (buf.getByte(i + j) != block[j]) {
+        if (data[i + j] != block[j]) {
           continue outer;
         }
       }
