@@ -67,10 +67,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
   private static final Logger log = LoggerFactory.getLogger(ControlPlaneCommand.class);
 
-  /** Policy kind to plural resource name (the CRDs in deploy/). */
-  public static final Map<String, String> POLICY_PLURALS = Map.of(
-      "TrafficRoute", "trafficroutes", "DestinationPolicy", "destinationpolicies", "MTLSPolicy", "mtlspolicies",
-      "AuthorizationPolicy", "authorizationpolicies", "MeshConfig", "meshconfigs");
+  /** The policy kinds' CRD plural names (as in {@code deploy/crds/}; {@code CrdSchemaTest} checks them). */
+  public static final Map<String, String> POLICY_PLURALS = dev.weft.controlplane.policy.PolicyLoader.PLURALS;
 
   @Option(names = "--config", paramLabel = "DIR",
       description = "Local mode: directory with registry.yaml, policies/ and optionally ca/ and tokens.yaml.")

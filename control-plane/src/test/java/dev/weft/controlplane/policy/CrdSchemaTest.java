@@ -40,6 +40,8 @@ class CrdSchemaTest {
     Map<String, Object> spec = (Map<String, Object>) crd.get("spec");
     assertThat(spec.get("group")).isEqualTo("weft.dev");
     assertThat(((Map<String, Object>) spec.get("names")).get("kind")).isEqualTo(kind);
+    assertThat(((Map<String, Object>) spec.get("names")).get("plural"))
+        .as("the plural the informers and status writer use").isEqualTo(PolicyLoader.PLURALS.get(kind));
     Map<String, Object> version = ((List<Map<String, Object>>) spec.get("versions")).get(0);
     assertThat(version.get("name")).isEqualTo("v1alpha1");
     assertThat((Map<String, Object>) version.get("subresources")).containsKey("status");
