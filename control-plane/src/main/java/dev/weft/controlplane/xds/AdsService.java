@@ -198,46 +198,16 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
     }
   }
 
-  private final class SotwGuard extends Guard implements StreamObserver<DiscoveryRequest> {
-    final ForwardingResponses<DiscoveryResponse> responses;
-    private StreamObserver<DiscoveryRequest> inner;
-    private final Map<String, HeldNack<DiscoveryRequest>> held = new ConcurrentHashMap<>();
+  /**
+   * The part of a guard that does not depend on the protocol variant: the server's request
+   * observer, NACKs held back per type, and passing requests and stream ends on to the server.
+   */
+  private abstract class StreamGuard<Q> extends Guard implements StreamObserver<Q> {
+    private StreamObserver<Q> inner;
+    final Map<String, HeldNack<Q>> held = new ConcurrentHashMap<>();
 
-    SotwGuard(ServerCallStreamObserver<DiscoveryResponse> out) {
-      this.responses = new ForwardingResponses<>(out, r -> recordSent(r.getTypeUrl(), r.getNonce(), r.getVersionInfo()),
-          this::closed);
-    }
-
-    void attach(StreamObserver<DiscoveryRequest> inner) {
+    void attach(StreamObserver<Q> inner) {
       this.inner = inner;
-    }
-
-    @Override
-    public void onNext(DiscoveryRequest request) {
-      if (!rememberNode(request.hasNode(), request.getNode(), false)) {
-        refuse();
-        return;
-      }
-      if (!request.hasNode() || !request.getNode().getId().equals(nodeId())) {
-        request = request.toBuilder().setNode(node).build();
-      }
-      String type = request.getTypeUrl();
-      cancelRelease(type);
-      held.remove(type);
-      String version = answered(type, request.getResponseNonce());
-      if (version != null) {
-        if (request.hasErrorDetail()) {
-          long notBefore = nack(type, version, request.getErrorDetail().getMessage());
-          // Tell the server the client holds the rejected version, so that it answers only a newer one.
-          DiscoveryRequest hold = request.toBuilder().setVersionInfo(version).build();
-          held.put(type, new HeldNack<>(hold, hold.getResourceNamesList(), version, notBefore));
-          stats.heldNacks.incrementAndGet();
-          releaseIfChanged();
-          return;
-        }
-        ack(type, version);
-      }
-      forward(request);
     }
 
     @Override
@@ -253,7 +223,7 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
       });
     }
 
-    private void forward(DiscoveryRequest request) {
+    final void forward(Q request) {
       lock.lock();
       try {
         if (!closed) {
@@ -264,7 +234,7 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
       }
     }
 
-    private void refuse() {
+    final void refuse() {
       lock.lock();
       try {
         inner.onError(Status.INVALID_ARGUMENT
@@ -298,18 +268,50 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
     }
   }
 
-  private final class DeltaGuard extends Guard implements StreamObserver<DeltaDiscoveryRequest> {
+  private final class SotwGuard extends StreamGuard<DiscoveryRequest> {
+    final ForwardingResponses<DiscoveryResponse> responses;
+
+    SotwGuard(ServerCallStreamObserver<DiscoveryResponse> out) {
+      this.responses = new ForwardingResponses<>(out, r -> recordSent(r.getTypeUrl(), r.getNonce(), r.getVersionInfo()),
+          this::closed);
+    }
+
+    @Override
+    public void onNext(DiscoveryRequest request) {
+      if (!rememberNode(request.hasNode(), request.getNode(), false)) {
+        refuse();
+        return;
+      }
+      if (!request.hasNode() || !request.getNode().getId().equals(nodeId())) {
+        request = request.toBuilder().setNode(node).build();
+      }
+      String type = request.getTypeUrl();
+      cancelRelease(type);
+      held.remove(type);
+      String version = answered(type, request.getResponseNonce());
+      if (version != null) {
+        if (request.hasErrorDetail()) {
+          long notBefore = nack(type, version, request.getErrorDetail().getMessage());
+          // Tell the server the client holds the rejected version, so that it answers only a newer one.
+          DiscoveryRequest hold = request.toBuilder().setVersionInfo(version).build();
+          held.put(type, new HeldNack<>(hold, hold.getResourceNamesList(), version, notBefore));
+          stats.heldNacks.incrementAndGet();
+          releaseIfChanged();
+          return;
+        }
+        ack(type, version);
+      }
+      forward(request);
+    }
+
+  }
+
+  private final class DeltaGuard extends StreamGuard<DeltaDiscoveryRequest> {
     final ForwardingResponses<DeltaDiscoveryResponse> responses;
-    private StreamObserver<DeltaDiscoveryRequest> inner;
-    private final Map<String, HeldNack<DeltaDiscoveryRequest>> held = new ConcurrentHashMap<>();
 
     DeltaGuard(ServerCallStreamObserver<DeltaDiscoveryResponse> out) {
       this.responses = new ForwardingResponses<>(out,
           r -> recordSent(r.getTypeUrl(), r.getNonce(), r.getSystemVersionInfo()), this::closed);
-    }
-
-    void attach(StreamObserver<DeltaDiscoveryRequest> inner) {
-      this.inner = inner;
     }
 
     @Override
@@ -341,62 +343,6 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
       forward(request);
     }
 
-    @Override
-    void releaseIfChanged() {
-      held.forEach((type, h) -> {
-        if (changedSince(type, h.resourceNames(), h.rejectedVersion())) {
-          scheduleRelease(type, h.notBeforeNanos(), () -> {
-            if (held.remove(type, h)) {
-              forward(h.request());
-            }
-          });
-        }
-      });
-    }
-
-    private void forward(DeltaDiscoveryRequest request) {
-      lock.lock();
-      try {
-        if (!closed) {
-          inner.onNext(request);
-        }
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    private void refuse() {
-      lock.lock();
-      try {
-        inner.onError(Status.INVALID_ARGUMENT
-            .withDescription("the first request of an ADS stream must carry node.id").asRuntimeException());
-      } finally {
-        lock.unlock();
-      }
-      closed();
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      lock.lock();
-      try {
-        inner.onError(t);
-      } finally {
-        lock.unlock();
-        closed();
-      }
-    }
-
-    @Override
-    public void onCompleted() {
-      lock.lock();
-      try {
-        inner.onCompleted();
-      } finally {
-        lock.unlock();
-        closed();
-      }
-    }
   }
 
   static String shortType(String typeUrl) {
