@@ -25,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
-import picocli.CommandLine;
 import java.time.Duration;
 
 /**
@@ -39,7 +38,7 @@ import java.time.Duration;
  * <p>Everything in the training run lands in the cache, and a JVM started from the cache loads
  * all of it at start-up: so the run drives the sidecar with a plain blocking socket client, not
  * the JDK's HTTP client, whose ~280 classes the sidecar itself never needs. It also parses a
- * command line as {@code weft proxy} does, so picocli's classes are archived.
+ * command line as {@code weft proxy} does, so the option parser's classes are archived.
  */
 public final class AotTraining {
   private AotTraining() {}
@@ -95,8 +94,11 @@ public final class AotTraining {
     Path dir = Files.createTempDirectory("weft-training");
     Path yamlFile = dir.resolve("training.yaml");
     Files.writeString(yamlFile, yaml);
-    // The command line as 'weft proxy' parses it (picocli and the file loader).
-    new CommandLine(new ProxyCommand()).execute("--validate", yamlFile.toString());
+    // The command line as 'weft proxy' parses it (the option parser and the file loader).
+    var quiet = new java.io.PrintWriter(java.io.Writer.nullWriter());
+    if (ProxyCommand.run(new String[] {"--validate", yamlFile.toString()}, quiet, quiet) != 0) {
+      throw new IllegalStateException("the training bootstrap does not validate");
+    }
     var loaded = BootstrapLoader.parse(yaml, "training.yaml");
     try (Sidecar sidecar = Sidecar.start(loaded.config(), loaded.bootstrap(),
         new Sidecar.Options(1, true, Duration.ofSeconds(1)))) {

@@ -5,12 +5,9 @@ import dev.weft.proxy.bootstrap.ConfigException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code weft proxy}: runs the sidecar from an Envoy bootstrap, or validates one.
@@ -19,67 +16,121 @@ import picocli.CommandLine.Option;
  * accepting, reports not ready, lets in-flight requests finish up to the drain timeout, and
  * exits 0.
  */
-@Command(name = "proxy", mixinStandardHelpOptions = true,
-    description = "Run the Weft sidecar proxy from an Envoy bootstrap (YAML or JSON).")
-public final class ProxyCommand implements Callable<Integer> {
+public final class ProxyCommand {
 
-  @Option(names = {"-c", "--bootstrap"}, paramLabel = "FILE", description = "Envoy bootstrap to run.")
+  /** The options, in the order the usage lists them. */
+  private static final List<CommandOptions.Spec> OPTIONS = List.of(
+      new CommandOptions.Spec("--bootstrap", "-c", "FILE", null, "Envoy bootstrap to run."),
+      new CommandOptions.Spec("--validate", null, "FILE", null,
+          "Check a bootstrap and exit: 0 when valid, 1 with every error otherwise."),
+      new CommandOptions.Spec("--concurrency", null, "N", "0", "Worker event loops (default: one per core)."),
+      new CommandOptions.Spec("--drain-timeout", null, "DURATION", "20s",
+          "How long a drain waits for in-flight requests (default: 20s)."),
+      new CommandOptions.Spec("--transport", null, "NAME", "auto",
+          "Socket transport: auto (epoll on Linux), epoll or nio."),
+      new CommandOptions.Spec("--tls-provider", null, "NAME", "auto",
+          "TLS implementation: auto (OpenSSL/BoringSSL when available), openssl or jdk."),
+      new CommandOptions.Spec("--identity", null, "SPIFFE_ID", null,
+          "This workload's SPIFFE ID; with --ca-address the sidecar gets its certificate from the CA "
+              + "and serves it as the TLS secret 'default' (and the CA's roots as 'ROOTCA')."),
+      new CommandOptions.Spec("--ca-address", null, "HOST:PORT", null, "The Weft CA service (gRPC over TLS)."),
+      new CommandOptions.Spec("--ca-root", null, "FILE", null, "PEM roots that the CA's certificate chains to."),
+      new CommandOptions.Spec("--ca-token", null, "FILE", null,
+          "Bearer token file presented to the CA (read on every request)."),
+      new CommandOptions.Spec("--ca-server-id", null, "SPIFFE_ID", null,
+          "The CA's expected SPIFFE ID (default: spiffe://<trust domain>/ns/weft-system/sa/weft-control-plane)."),
+      new CommandOptions.Spec("--certificate-ttl", null, "DURATION", "24h",
+          "Requested workload certificate lifetime (default: 24h)."));
+
+  private static final String SYNOPSIS = "weft proxy";
+  private static final String DESCRIPTION = "Run the Weft sidecar proxy from an Envoy bootstrap (YAML or JSON).";
+
+  private final PrintWriter out;
+  private final PrintWriter err;
   Path bootstrap;
-
-  @Option(names = "--validate", paramLabel = "FILE",
-      description = "Check a bootstrap and exit: 0 when valid, 1 with every error otherwise.")
   Path validate;
-
-  @Option(names = "--concurrency", defaultValue = "0",
-      description = "Worker event loops (default: one per core).")
   int concurrency;
-
-  @Option(names = "--drain-timeout", defaultValue = "20s", converter = DurationConverter.class,
-      description = "How long a drain waits for in-flight requests (default: ${DEFAULT-VALUE}).")
   Duration drainTimeout;
-
-  @Option(names = "--transport", defaultValue = "auto",
-      description = "Socket transport: auto (epoll on Linux), epoll or nio.")
   String transport;
-
-  @Option(names = "--tls-provider", defaultValue = "auto",
-      description = "TLS implementation: auto (OpenSSL/BoringSSL when available), openssl or jdk.")
   String tlsProvider;
-
-  @Option(names = "--identity", paramLabel = "SPIFFE_ID",
-      description = "This workload's SPIFFE ID; with --ca-address the sidecar gets its certificate from the CA "
-          + "and serves it as the TLS secret 'default' (and the CA's roots as 'ROOTCA').")
   String identity;
-
-  @Option(names = "--ca-address", paramLabel = "HOST:PORT", description = "The Weft CA service (gRPC over TLS).")
   String caAddress;
-
-  @Option(names = "--ca-root", paramLabel = "FILE", description = "PEM roots that the CA's certificate chains to.")
   Path caRoot;
-
-  @Option(names = "--ca-token", paramLabel = "FILE",
-      description = "Bearer token file presented to the CA (read on every request).")
   Path caToken;
-
-  @Option(names = "--ca-server-id", paramLabel = "SPIFFE_ID",
-      description = "The CA's expected SPIFFE ID (default: spiffe://<trust domain>/ns/weft-system/sa/weft-control-plane).")
   String caServerId;
-
-  @Option(names = "--certificate-ttl", defaultValue = "24h", converter = DurationConverter.class,
-      description = "Requested workload certificate lifetime (default: ${DEFAULT-VALUE}).")
   Duration certificateTtl;
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
-
-  public static void main(String[] args) {
-    System.exit(new CommandLine(new ProxyCommand()).execute(args));
+  ProxyCommand(PrintWriter out, PrintWriter err) {
+    this.out = out;
+    this.err = err;
   }
 
-  @Override
-  public Integer call() throws Exception {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /**
+   * Parses {@code args} and runs the command (a sidecar runs until it is told to stop).
+   *
+   * <p>The command line is parsed by hand rather than by an options library: picocli is compiled
+   * for Java 5, so the JDK cannot keep its classes in the AOT cache, and loading and verifying
+   * them cost about 0.4 s of the sidecar's start-up.
+   *
+   * @return the exit code: 0 ok, 1 invalid bootstrap or run failure, 2 usage error
+   */
+  static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandOptions parsed;
+    try {
+      parsed = CommandOptions.parse(args, OPTIONS);
+    } catch (CommandOptions.UsageException e) {
+      err.println(e.getMessage());
+      err.print(CommandOptions.usage(SYNOPSIS, DESCRIPTION, OPTIONS));
+      err.flush();
+      return 2;
+    }
+    if (parsed.help()) {
+      out.print(CommandOptions.usage(SYNOPSIS, DESCRIPTION, OPTIONS));
+      out.flush();
+      return 0;
+    }
+    if (parsed.version()) {
+      String v = ProxyCommand.class.getPackage().getImplementationVersion();
+      out.println("weft proxy " + (v == null ? "(development build)" : v));
+      out.flush();
+      return 0;
+    }
+    ProxyCommand command = new ProxyCommand(out, err);
+    try {
+      command.bootstrap = parsed.path("--bootstrap");
+      command.validate = parsed.path("--validate");
+      command.concurrency = parsed.integer("--concurrency");
+      command.drainTimeout = parsed.duration("--drain-timeout");
+      command.transport = parsed.string("--transport");
+      command.tlsProvider = parsed.string("--tls-provider");
+      command.identity = parsed.string("--identity");
+      command.caAddress = parsed.string("--ca-address");
+      command.caRoot = parsed.path("--ca-root");
+      command.caToken = parsed.path("--ca-token");
+      command.caServerId = parsed.string("--ca-server-id");
+      command.certificateTtl = parsed.duration("--certificate-ttl");
+    } catch (CommandOptions.UsageException e) {
+      err.println(e.getMessage());
+      err.flush();
+      return 2;
+    }
+    try {
+      return command.call();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    } catch (Exception e) {
+      err.println("weft proxy: " + e);
+      err.flush();
+      return 1;
+    }
+  }
+
+  int call() throws Exception {
     if (validate != null) {
       try {
         var loaded = BootstrapLoader.load(validate);
@@ -163,25 +214,5 @@ public final class ProxyCommand implements Callable<Integer> {
 
   private static String hostPort(java.net.InetSocketAddress a) {
     return a.getAddress().getHostAddress() + ":" + a.getPort();
-  }
-
-  /** Parses "500ms", "20s", "2m" or ISO-8601 durations. */
-  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String v) {
-      if (v.startsWith("P") || v.startsWith("p")) {
-        return Duration.parse(v);
-      }
-      if (v.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-      }
-      long n = Long.parseLong(v.substring(0, v.length() - 1));
-      return switch (v.charAt(v.length() - 1)) {
-        case 's' -> Duration.ofSeconds(n);
-        case 'm' -> Duration.ofMinutes(n);
-        case 'h' -> Duration.ofHours(n);
-        default -> throw new CommandLine.TypeConversionException("'" + v + "' is not a duration (e.g. 500ms, 20s, 2m)");
-      };
-    }
   }
 }

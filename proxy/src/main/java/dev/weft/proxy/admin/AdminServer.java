@@ -189,7 +189,7 @@ public final class AdminServer {
       dumpBuilder.addConfigs(Any.pack(routes.build())).addConfigs(Any.pack(endpoints.build()));
     }
     ConfigDump dump = dumpBuilder.build();
-    List<Message> types = new ArrayList<>(ConfigTranslator.ANY_TYPES);
+    List<Message> types = new ArrayList<>(dev.weft.proxy.bootstrap.AnyTypes.WEFT.all());
     types.addAll(List.of(io.envoyproxy.envoy.admin.v3.RoutesConfigDump.getDefaultInstance(),
         io.envoyproxy.envoy.admin.v3.EndpointsConfigDump.getDefaultInstance(),
         io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDefaultInstance(),

@@ -26,7 +26,7 @@ public final class BootstrapLoader {
   }
 
   public static Loaded parse(String text, String sourceName) throws ConfigException {
-    ProtoYamlParser parser = new ProtoYamlParser(ConfigTranslator.ANY_TYPES);
+    ProtoYamlParser parser = new ProtoYamlParser(AnyTypes.WEFT);
     ProtoYamlParser.Parsed<Bootstrap> parsed = parser.parse(text, sourceName, Bootstrap.newBuilder());
     return new Loaded(parsed.message(), ConfigTranslator.translate(parsed.message(), parsed.locations()));
   }

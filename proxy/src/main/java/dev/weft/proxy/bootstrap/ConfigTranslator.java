@@ -79,21 +79,6 @@ import java.util.TreeMap;
  */
 public final class ConfigTranslator {
 
-  /** The {@code Any} payload types Weft understands. */
-  public static final List<Message> ANY_TYPES = List.of(
-      HttpConnectionManager.getDefaultInstance(),
-      TcpProxy.getDefaultInstance(),
-      Router.getDefaultInstance(),
-      HttpInspector.getDefaultInstance(),
-      io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDefaultInstance(),
-      HttpProtocolOptions.getDefaultInstance(),
-      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDefaultInstance(),
-      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDefaultInstance(),
-      io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(),
-      io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance(),
-      io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance(),
-      io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDefaultInstance());
-
   static final String HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
   static final String TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
   static final String ROUTER = "envoy.extensions.filters.http.router.v3.Router";
@@ -116,7 +101,7 @@ public final class ConfigTranslator {
   private static final int DEFAULT_MAX_HEADERS_COUNT = 100;
   private static final Duration DEFAULT_STREAM_IDLE = Duration.ofMinutes(5);
 
-  private final SupportedFields supported = new SupportedFields(ANY_TYPES);
+  private final SupportedFields supported = new SupportedFields(AnyTypes.WEFT);
   private final Map<String, String> locations;
   private final List<ConfigError> errors = new ArrayList<>();
   private TlsTranslator tls = new TlsTranslator(Map.of(), this::error, this::stringMatch);

@@ -11,7 +11,6 @@ import com.google.protobuf.Message;
 import com.google.protobuf.NullValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -47,15 +46,11 @@ public final class ProtoYamlParser {
 
   private static final Map<Descriptor, Map<String, FieldDescriptor>> FIELDS_BY_NAME = new ConcurrentHashMap<>();
 
-  private final Map<String, Message> anyTypes;
+  private final AnyTypes anyTypes;
 
-  /** @param anyTypes default instances of the message types allowed inside {@code Any} */
-  public ProtoYamlParser(List<? extends Message> anyTypes) {
-    Map<String, Message> m = new HashMap<>();
-    for (Message t : anyTypes) {
-      m.put(t.getDescriptorForType().getFullName(), t);
-    }
-    this.anyTypes = Map.copyOf(m);
+  /** @param anyTypes the message types allowed inside {@code Any} */
+  public ProtoYamlParser(AnyTypes anyTypes) {
+    this.anyTypes = anyTypes;
   }
 
   /** The outcome of a parse: the message and where each field path came from. */
@@ -88,6 +83,45 @@ public final class ProtoYamlParser {
       throw new ConfigException(run.errors);
     }
     return new Parsed<>((M) builder.build(), Map.copyOf(run.locations));
+  }
+
+  /**
+   * Seconds as protobuf's JSON mapping writes them ("-1.5", "300", "0.000000001"): an optional
+   * sign, digits, and up to nine fraction digits; the nanos carry the seconds' sign. Null if
+   * the text is not that or is outside the Duration range.
+   */
+  static Duration durationOf(String text) {
+    int i = 0;
+    boolean negative = false;
+    if (!text.isEmpty() && (text.charAt(0) == '-' || text.charAt(0) == '+')) {
+      negative = text.charAt(0) == '-';
+      i = 1;
+    }
+    long seconds = 0;
+    int digits = 0;
+    for (; i < text.length() && Character.isDigit(text.charAt(i)); i++, digits++) {
+      if (seconds > 315_576_000_000L) {
+        return null;
+      }
+      seconds = seconds * 10 + (text.charAt(i) - '0');
+    }
+    int nanos = 0;
+    int fraction = 0;
+    if (i < text.length() && text.charAt(i) == '.') {
+      for (i++; i < text.length() && Character.isDigit(text.charAt(i)); i++, fraction++) {
+        if (fraction == 9) {
+          return null;
+        }
+        nanos = nanos * 10 + (text.charAt(i) - '0');
+      }
+    }
+    if (i != text.length() || digits + fraction == 0 || seconds > 315_576_000_000L) {
+      return null;
+    }
+    for (int f = fraction; f < 9; f++) {
+      nanos *= 10;
+    }
+    return Duration.newBuilder().setSeconds(negative ? -seconds : seconds).setNanos(negative ? -nanos : nanos).build();
   }
 
   private static boolean isNull(Node node) {
@@ -364,10 +398,10 @@ public final class ProtoYamlParser {
         return;
       }
       String typeName = typeUrl.substring(typeUrl.lastIndexOf('/') + 1);
-      Message prototype = anyTypes.get(typeName);
+      Message prototype = anyTypes.prototype(typeName);
       if (prototype == null) {
         error(node, path + ".@type", "'" + typeName + "' is not a type Weft supports here (supported: "
-            + String.join(", ", new java.util.TreeSet<>(anyTypes.keySet())) + ")");
+            + String.join(", ", anyTypes.names()) + ")");
         return;
       }
       Message.Builder inner = prototype.newBuilderForType();
@@ -386,18 +420,11 @@ public final class ProtoYamlParser {
             + "' is not a duration (expected seconds with an 's' suffix, e.g. \"0.25s\" or \"5s\")");
         return null;
       }
-      try {
-        BigDecimal secs = new BigDecimal(v.substring(0, v.length() - 1));
-        long seconds = secs.longValue();
-        int nanos = secs.subtract(BigDecimal.valueOf(seconds)).movePointRight(9).intValueExact();
-        if (seconds < -315_576_000_000L || seconds > 315_576_000_000L) {
-          throw new ArithmeticException();
-        }
-        return Duration.newBuilder().setSeconds(seconds).setNanos(nanos).build();
-      } catch (NumberFormatException | ArithmeticException e) {
+      Duration d = durationOf(v.substring(0, v.length() - 1));
+      if (d == null) {
         error(node, path, "'" + v + "' is not a duration (expected seconds with an 's' suffix, e.g. \"0.25s\")");
-        return null;
       }
+      return d;
     }
 
     private Value toValue(Node node, String path) {

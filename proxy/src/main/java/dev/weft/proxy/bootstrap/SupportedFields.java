@@ -232,15 +232,11 @@ public final class SupportedFields {
       Map.entry("envoy.extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig",
           Set.of("http_protocol_options", "http2_protocol_options")));
 
-  private final Map<String, Message> anyTypes;
+  private final AnyTypes anyTypes;
 
   /** @param anyTypes the payload types accepted inside {@code Any} fields */
-  public SupportedFields(List<? extends Message> anyTypes) {
-    var m = new java.util.HashMap<String, Message>();
-    for (Message t : anyTypes) {
-      m.put(t.getDescriptorForType().getFullName(), t);
-    }
-    this.anyTypes = Map.copyOf(m);
+  public SupportedFields(AnyTypes anyTypes) {
+    this.anyTypes = anyTypes;
   }
 
   /**
@@ -297,7 +293,7 @@ public final class SupportedFields {
 
   private void checkAny(Any any, String path, Map<String, String> locations, List<ConfigError> errors) {
     String typeName = any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1);
-    Message prototype = anyTypes.get(typeName);
+    Message prototype = anyTypes.prototype(typeName);
     if (prototype == null) {
       errors.add(new ConfigError(locations.get(path), path, "'" + typeName + "' is not a type Weft supports here"));
       return;

@@ -23,7 +23,8 @@ public final class TlsContexts implements AutoCloseable {
   private final TlsMaterial.SecretProvider secrets;
   private final ScheduledExecutorService poller;
   private final long pollMillis;
-  private final SslProvider provider;
+  /** Chosen on first TLS use: loading OpenSSL costs start-up time and memory a plain-text sidecar never needs. */
+  private SslProvider provider;
   private final Map<TlsConfig, TlsContextProvider> servers = new IdentityHashMap<>();
   /** Client providers by config (identity) and the ALPN list they offer. */
   private final Map<TlsConfig, Map<List<String>, TlsContextProvider>> clients = new IdentityHashMap<>();
@@ -33,7 +34,9 @@ public final class TlsContexts implements AutoCloseable {
     this.poller = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon()
         .name("weft-tls-files").unstarted(r));
     this.pollMillis = Long.getLong("weft.tls.poll-ms", 1000);
-    this.provider = chooseProvider();
+    if (System.getProperty("weft.tls.provider") != null) {
+      this.provider = chooseProvider(); // an explicit choice fails fast if it cannot be had
+    }
   }
 
   static SslProvider chooseProvider() {
@@ -51,7 +54,10 @@ public final class TlsContexts implements AutoCloseable {
     };
   }
 
-  public SslProvider provider() {
+  public synchronized SslProvider provider() {
+    if (provider == null) {
+      provider = chooseProvider();
+    }
     return provider;
   }
 
@@ -117,7 +123,7 @@ public final class TlsContexts implements AutoCloseable {
           yield s;
         }
       };
-      return new TlsContextProvider(c, server, provider, alpn, keys, trust);
+      return new TlsContextProvider(c, server, provider(), alpn, keys, trust);
     } catch (TlsSetupException e) {
       throw e;
     } catch (Exception e) {

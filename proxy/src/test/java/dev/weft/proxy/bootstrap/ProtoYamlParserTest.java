@@ -10,7 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ProtoYamlParserTest {
-  private final ProtoYamlParser parser = new ProtoYamlParser(ConfigTranslator.ANY_TYPES);
+  private final ProtoYamlParser parser = new ProtoYamlParser(AnyTypes.WEFT);
 
   private Cluster cluster(String yaml) throws ConfigException {
     return parser.<Cluster>parse(yaml, "c.yaml", Cluster.newBuilder()).message();
@@ -124,5 +124,19 @@ class ProtoYamlParserTest {
   void recordsWhereEachFieldCameFrom() throws Exception {
     var parsed = parser.parse("name: app\nconnect_timeout: 1s\n", "c.yaml", Cluster.newBuilder());
     assertThat(parsed.locations()).containsEntry("connect_timeout", "c.yaml:2:1");
+  }
+
+  @Test
+  void durationsFollowProtobufJson() {
+    assertThat(ProtoYamlParser.durationOf("0.25")).isEqualTo(com.google.protobuf.Duration.newBuilder().setNanos(250_000_000).build());
+    assertThat(ProtoYamlParser.durationOf("300")).isEqualTo(com.google.protobuf.Duration.newBuilder().setSeconds(300).build());
+    assertThat(ProtoYamlParser.durationOf("-1.5")).isEqualTo(
+        com.google.protobuf.Duration.newBuilder().setSeconds(-1).setNanos(-500_000_000).build());
+    assertThat(ProtoYamlParser.durationOf("0.000000001").getNanos()).isEqualTo(1);
+    assertThat(ProtoYamlParser.durationOf(".5").getNanos()).isEqualTo(500_000_000);
+    assertThat(ProtoYamlParser.durationOf("315576000000").getSeconds()).isEqualTo(315_576_000_000L);
+    for (String bad : new String[] {"", "-", ".", "1.2.3", "0.0000000001", "1e3", "abc", "315576000001", "99999999999999999999"}) {
+      assertThat(ProtoYamlParser.durationOf(bad)).as(bad).isNull();
+    }
   }
 }
