@@ -1,9 +1,7 @@
 package dev.weft.certs;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystem;
@@ -13,25 +11,22 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.PrivateKey;
-import java.security.cert.CertificateException;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.PEMEncryptedKeyPair;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
-import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
-import org.bouncycastle.util.io.pem.PemObject;
-import org.bouncycastle.util.io.pem.PemWriter;
 
 /**
  * Reads and writes PEM: certificates and chains ({@code CERTIFICATE}), private keys (written as
@@ -39,14 +34,47 @@ import org.bouncycastle.util.io.pem.PemWriter;
  * also read, as OpenSSL tools produce them), and certificate signing requests ({@code CERTIFICATE
  * REQUEST}).
  *
+ * <p>Reading the common forms takes a fast path that uses the JDK alone: PEM text of plain
+ * {@code CERTIFICATE} blocks, or of one unencrypted PKCS#8 {@code PRIVATE KEY} block of an EC, RSA,
+ * RSASSA-PSS, Ed25519 or Ed448 key, in canonical DER. Everything else (other block types, PEM
+ * headers, stray markers, non-DER content, a decoding failure) goes to BouncyCastle's
+ * {@code PEMParser} in {@link BcPem}, which gives the same objects and reports bad input with the
+ * messages documented here. The fast path spares a process that reads ordinary files, such as the
+ * sidecar at start-up, from loading BouncyCastle's classes out of its signed jars. The two paths
+ * return equal certificates and keys (same class, algorithm name and encoding): both hand the same
+ * DER to the same JCA {@code CertificateFactory} and {@code KeyFactory}, BouncyCastle's converter
+ * asking for an {@code "ECDSA"} key factory first, which the JDK's providers lack, and then for
+ * {@code "EC"}. (Weft registers no BouncyCastle JCA provider; one registered by an application
+ * would make the BouncyCastle path return its own {@code "ECDSA"} keys.)
+ *
  * <p>Private key files are created with POSIX mode {@code 0600} from the start: the key is written
  * to a temporary file created with that mode in the target directory, then moved into place
  * atomically, so no reader ever sees a partly written or world-readable key.
  */
 public final class Pem {
 
+  /**
+   * Counts reads handed to BouncyCastle because the fast path did not apply. Package-private so
+   * tests can tell which path a read took.
+   */
+  static final AtomicLong BC_FALLBACKS = new AtomicLong();
+
   private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> WORLD_READABLE = PosixFilePermissions.fromString("rw-r--r--");
+
+  private static final String BEGIN = "-----BEGIN ";
+  private static final String END = "-----END ";
+  private static final String DASHES = "-----";
+  private static final String CERTIFICATE = "CERTIFICATE";
+  private static final String PRIVATE_KEY = "PRIVATE KEY";
+
+  /** KeyFactory algorithm by PKCS#8 algorithm OID, for the keys the fast path reads. */
+  private static final Map<String, String> KEY_FACTORY_BY_OID = Map.of(
+      "1.2.840.10045.2.1", "EC",
+      "1.2.840.113549.1.1.1", "RSA",
+      "1.2.840.113549.1.1.10", "RSASSA-PSS",
+      "1.3.101.112", "Ed25519",
+      "1.3.101.113", "Ed448");
 
   private Pem() {}
 
@@ -57,15 +85,15 @@ public final class Pem {
 
   /** Returns concatenated PEM {@code CERTIFICATE} blocks, in list order. */
   public static String writeCertificates(List<X509Certificate> certificates) {
-    List<PemObject> objects = new ArrayList<>();
+    List<byte[]> encodings = new ArrayList<>();
     for (X509Certificate certificate : certificates) {
       try {
-        objects.add(new PemObject("CERTIFICATE", certificate.getEncoded()));
+        encodings.add(certificate.getEncoded());
       } catch (java.security.cert.CertificateEncodingException e) {
         throw new IllegalArgumentException("cannot encode certificate " + Certificates.describe(certificate), e);
       }
     }
-    return write(objects);
+    return BcPem.write(CERTIFICATE, encodings);
   }
 
   /**
@@ -74,23 +102,13 @@ public final class Pem {
    * @throws PemException if there is no certificate, or a block that is not a certificate
    */
   public static List<X509Certificate> readCertificates(String pem) {
-    List<Object> objects = parseAll(pem);
-    if (objects.isEmpty()) {
-      throw new PemException("no PEM block found (expected: at least one CERTIFICATE)");
+    Objects.requireNonNull(pem, "pem");
+    List<X509Certificate> certificates = readCertificatesWithJdk(pem);
+    if (certificates != null) {
+      return certificates;
     }
-    JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
-    List<X509Certificate> certificates = new ArrayList<>();
-    for (int i = 0; i < objects.size(); i++) {
-      if (!(objects.get(i) instanceof X509CertificateHolder holder)) {
-        throw new PemException("PEM block " + i + " is " + describe(objects.get(i)) + " (expected: CERTIFICATE)");
-      }
-      try {
-        certificates.add(converter.getCertificate(holder));
-      } catch (CertificateException e) {
-        throw new PemException("PEM block " + i + " is not a valid X.509 certificate: " + e.getMessage(), e);
-      }
-    }
-    return List.copyOf(certificates);
+    BC_FALLBACKS.incrementAndGet();
+    return BcPem.readCertificates(pem);
   }
 
   /**
@@ -113,7 +131,7 @@ public final class Pem {
     if (encoded == null || !"PKCS#8".equals(key.getFormat())) {
       throw new IllegalArgumentException("private key format is " + key.getFormat() + " (expected: PKCS#8)");
     }
-    return write(List.of(new PemObject("PRIVATE KEY", encoded)));
+    return BcPem.write(PRIVATE_KEY, List.of(encoded));
   }
 
   /**
@@ -123,34 +141,18 @@ public final class Pem {
    * @throws PemException if the text does not hold exactly one unencrypted private key
    */
   public static PrivateKey readPrivateKey(String pem) {
-    List<Object> objects = parseAll(pem);
-    if (objects.size() != 1) {
-      throw new PemException("found " + objects.size() + " PEM blocks (expected: exactly one PRIVATE KEY)");
+    Objects.requireNonNull(pem, "pem");
+    PrivateKey key = readPrivateKeyWithJdk(pem);
+    if (key != null) {
+      return key;
     }
-    Object object = objects.getFirst();
-    JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-    try {
-      return switch (object) {
-        case PrivateKeyInfo info -> converter.getPrivateKey(info);
-        case PEMKeyPair pair -> converter.getPrivateKey(pair.getPrivateKeyInfo());
-        case PKCS8EncryptedPrivateKeyInfo ignored ->
-            throw new PemException("private key is encrypted (expected: an unencrypted PKCS#8 PRIVATE KEY)");
-        case PEMEncryptedKeyPair ignored ->
-            throw new PemException("private key is encrypted (expected: an unencrypted PKCS#8 PRIVATE KEY)");
-        default -> throw new PemException("PEM block is " + describe(object) + " (expected: PRIVATE KEY)");
-      };
-    } catch (org.bouncycastle.openssl.PEMException e) {
-      throw new PemException("private key cannot be decoded: " + e.getMessage(), e);
-    }
+    BC_FALLBACKS.incrementAndGet();
+    return BcPem.readPrivateKey(pem);
   }
 
   /** Returns the request as a {@code CERTIFICATE REQUEST} block. */
   public static String writeCsr(PKCS10CertificationRequest csr) {
-    try {
-      return write(List.of(new PemObject("CERTIFICATE REQUEST", csr.getEncoded())));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return BcPem.writeCsr(csr);
   }
 
   /**
@@ -159,12 +161,7 @@ public final class Pem {
    * @throws PemException if the text does not hold exactly one CERTIFICATE REQUEST
    */
   public static PKCS10CertificationRequest readCsr(String pem) {
-    List<Object> objects = parseAll(pem);
-    if (objects.size() != 1 || !(objects.getFirst() instanceof PKCS10CertificationRequest csr)) {
-      throw new PemException("found " + (objects.isEmpty() ? "no PEM block" : describeAll(objects))
-          + " (expected: exactly one CERTIFICATE REQUEST)");
-    }
-    return csr;
+    return BcPem.readCsr(pem);
   }
 
   /**
@@ -242,49 +239,224 @@ public final class Pem {
     }
   }
 
-  private static String write(List<PemObject> objects) {
-    StringWriter out = new StringWriter();
-    try (PemWriter writer = new PemWriter(out)) {
-      for (PemObject object : objects) {
-        writer.writeObject(object);
+  /**
+   * Reads certificates with the JDK alone, or returns null if the text is anything but
+   * {@code CERTIFICATE} blocks of DER certificates the JDK accepts.
+   */
+  private static List<X509Certificate> readCertificatesWithJdk(String pem) {
+    List<Block> blocks = blocks(pem);
+    if (blocks == null || blocks.isEmpty()) {
+      return null;
+    }
+    try {
+      // One factory per call: the CertificateFactory API does not promise that an instance may be
+      // shared between threads, and getInstance costs little next to parsing a certificate.
+      CertificateFactory factory = CertificateFactory.getInstance("X.509");
+      List<X509Certificate> certificates = new ArrayList<>(blocks.size());
+      for (Block block : blocks) {
+        if (!block.type().equals(CERTIFICATE) || !Der.isDer(block.der())) {
+          return null;
+        }
+        Certificate certificate = factory.generateCertificate(new ByteArrayInputStream(block.der()));
+        if (!(certificate instanceof X509Certificate x509)) {
+          return null;
+        }
+        certificates.add(x509);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      return List.copyOf(certificates);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return null;
     }
-    return out.toString();
   }
 
-  private static List<Object> parseAll(String pem) {
-    Objects.requireNonNull(pem, "pem");
-    List<Object> objects = new ArrayList<>();
-    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-      Object object;
-      while ((object = parser.readObject()) != null) {
-        objects.add(object);
+  /**
+   * Reads a private key with the JDK alone, or returns null if the text is anything but one
+   * unencrypted PKCS#8 {@code PRIVATE KEY} block of a key type in {@link #KEY_FACTORY_BY_OID}.
+   */
+  private static PrivateKey readPrivateKeyWithJdk(String pem) {
+    List<Block> blocks = blocks(pem);
+    if (blocks == null || blocks.size() != 1 || !blocks.getFirst().type().equals(PRIVATE_KEY)) {
+      return null;
+    }
+    byte[] der = blocks.getFirst().der();
+    String algorithm = pkcs8KeyFactoryAlgorithm(der);
+    if (algorithm == null) {
+      return null;
+    }
+    try {
+      return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Returns the KeyFactory algorithm for a PKCS#8 PrivateKeyInfo, or null if the encoding is not
+   * canonical DER, has a shape BouncyCastle would not re-encode byte for byte (attributes, or a
+   * public key with unused bits), or names an algorithm outside {@link #KEY_FACTORY_BY_OID}.
+   *
+   * <pre>
+   * PrivateKeyInfo ::= SEQUENCE {
+   *   version             INTEGER (0 or, with publicKey, 1),
+   *   privateKeyAlgorithm SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY OPTIONAL },
+   *   privateKey          OCTET STRING,
+   *   attributes      [0] IMPLICIT SET OF Attribute OPTIONAL,
+   *   publicKey       [1] IMPLICIT BIT STRING OPTIONAL }
+   * </pre>
+   */
+  static String pkcs8KeyFactoryAlgorithm(byte[] der) {
+    if (!Der.isDer(der)) {
+      return null;
+    }
+    try {
+      Der info = Der.of(der).read(Der.SEQUENCE);
+      int version = info.readSmallInteger();
+      Der algorithm = info.read(Der.SEQUENCE);
+      String oid = algorithm.readObjectIdentifier();
+      if (algorithm.hasMore()) {
+        algorithm.skip();
       }
-    } catch (IOException | RuntimeException e) {
-      throw new PemException("malformed PEM after " + objects.size() + " block(s): " + e.getMessage(), e);
+      algorithm.expectEnd();
+      info.read(Der.OCTET_STRING);
+      if (version == 1 && info.hasMore()) {
+        byte[] publicKey = info.read(0x81).remaining();
+        if (publicKey.length < 2 || publicKey[0] != 0) {
+          return null;
+        }
+      } else if (version != 0) {
+        return null;
+      }
+      info.expectEnd();
+      return KEY_FACTORY_BY_OID.get(oid);
+    } catch (Der.MalformedException e) {
+      return null;
     }
-    return objects;
   }
 
-  private static String describeAll(List<Object> objects) {
-    List<String> names = new ArrayList<>();
-    for (Object object : objects) {
-      names.add(describe(object));
+  /** A PEM block: its type (the text after {@code BEGIN}) and its decoded content. */
+  private record Block(String type, byte[] der) {}
+
+  /**
+   * Splits PEM text into blocks, or returns null for text that BouncyCastle's {@code PEMParser}
+   * might read differently. Lines end in LF, CR LF or CR; text outside blocks is skipped as
+   * {@code PEMParser} skips it, but any line there that contains {@code -----} without being a
+   * well-formed {@code BEGIN} line gives null. Inside a block, surrounding whitespace on each line
+   * and blank lines are ignored; a header line (with {@code :}), any character outside the base64
+   * alphabet, misplaced padding or an {@code END} line with other text give null, as does a block
+   * that is never closed.
+   */
+  private static List<Block> blocks(String text) {
+    List<Block> blocks = new ArrayList<>();
+    String type = null;
+    StringBuilder base64 = new StringBuilder();
+    int position = 0;
+    int length = text.length();
+    while (position < length) {
+      int lineEnd = position;
+      while (lineEnd < length && text.charAt(lineEnd) != '\n' && text.charAt(lineEnd) != '\r') {
+        lineEnd++;
+      }
+      String line = text.substring(position, lineEnd);
+      position = lineEnd + 1;
+      if (lineEnd + 1 < length && text.charAt(lineEnd) == '\r' && text.charAt(lineEnd + 1) == '\n') {
+        position++;
+      }
+      if (type == null) {
+        if (line.startsWith(BEGIN)) {
+          type = beginType(line);
+          if (type == null) {
+            return null;
+          }
+          base64.setLength(0);
+        } else if (line.contains(DASHES)) {
+          return null;
+        }
+      } else if (line.startsWith(END)) {
+        if (!line.trim().equals(END + type + DASHES)) {
+          return null;
+        }
+        byte[] der = decodeBase64(base64);
+        if (der == null) {
+          return null;
+        }
+        blocks.add(new Block(type, der));
+        type = null;
+      } else {
+        String trimmed = line.trim();
+        for (int i = 0; i < trimmed.length(); i++) {
+          if (!isBase64(trimmed.charAt(i))) {
+            return null;
+          }
+        }
+        base64.append(trimmed);
+      }
     }
-    return String.join(", ", names);
+    return type == null ? blocks : null;
   }
 
-  private static String describe(Object object) {
-    return switch (object) {
-      case X509CertificateHolder ignored -> "a CERTIFICATE";
-      case PKCS10CertificationRequest ignored -> "a CERTIFICATE REQUEST";
-      case PrivateKeyInfo ignored -> "a PRIVATE KEY";
-      case PEMKeyPair ignored -> "a PRIVATE KEY";
-      case PKCS8EncryptedPrivateKeyInfo ignored -> "an ENCRYPTED PRIVATE KEY";
-      case PEMEncryptedKeyPair ignored -> "an encrypted PRIVATE KEY";
-      default -> "a " + object.getClass().getSimpleName();
-    };
+  /** Returns the type of a {@code -----BEGIN TYPE-----} line, or null if the line is unusual. */
+  private static String beginType(String line) {
+    String rest = line.substring(BEGIN.length());
+    if (rest.isEmpty() || rest.charAt(0) <= ' ') {
+      return null;
+    }
+    rest = rest.trim();
+    if (!rest.endsWith(DASHES)) {
+      return null;
+    }
+    String type = rest.substring(0, rest.length() - DASHES.length());
+    return type.isEmpty() || type.indexOf('-') >= 0 ? null : type;
+  }
+
+  private static int base64Value(char c) {
+    if (c >= 'A' && c <= 'Z') {
+      return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+      return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+      return c - '0' + 52;
+    }
+    return c == '+' ? 62 : 63;
+  }
+
+  private static boolean isBase64(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'
+        || c == '=';
+  }
+
+  /**
+   * Decodes a block's base64, or returns null unless it is canonical: whole groups of four
+   * characters, at most two {@code =} of padding at the very end, and no stray bits before the
+   * padding. Every base64 decoder reads that alike.
+   */
+  private static byte[] decodeBase64(CharSequence base64) {
+    int length = base64.length();
+    if (length == 0 || length % 4 != 0) {
+      return null;
+    }
+    int padding = 0;
+    while (padding < length && base64.charAt(length - 1 - padding) == '=') {
+      padding++;
+    }
+    if (padding > 2) {
+      return null;
+    }
+    for (int i = 0; i < length - padding; i++) {
+      if (base64.charAt(i) == '=') {
+        return null;
+      }
+    }
+    // Before padding, the last character's spare low bits must be zero: decoders differ on others.
+    int spareBits = padding == 0 ? 0 : padding == 1 ? 0x03 : 0x0f;
+    if ((base64Value(base64.charAt(length - 1 - padding)) & spareBits) != 0) {
+      return null;
+    }
+    try {
+      return Base64.getMimeDecoder().decode(base64.toString());
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 }

@@ -1,11 +1,16 @@
 package dev.weft.certs;
 
 import java.math.BigInteger;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Provider;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
 
@@ -20,12 +25,19 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** Hand-made certificates with exactly the extensions a test needs, including wrong ones. */
 final class TestPki {
 
   static final SecureRandom RANDOM = new SecureRandom();
+
+  /** BouncyCastle's JCA provider, passed to getInstance explicitly: never registered, as in production. */
+  static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
+
+  /** The key kinds {@link #keyPair} makes. */
+  static final List<String> KEY_KINDS = List.of("P-256", "P-384", "RSA", "RSASSA-PSS", "Ed25519", "Ed448");
 
   private TestPki() {}
 
@@ -66,6 +78,33 @@ final class TestPki {
           new ExtendedKeyUsage(usages.toArray(KeyPurposeId[]::new)));
     }
     return sign(builder, issuer.keyPair());
+  }
+
+  /**
+   * A key pair made by {@code provider}, or by the JDK when it is null: {@code P-256} or
+   * {@code P-384} EC, 2048-bit {@code RSA} or {@code RSASSA-PSS}, {@code Ed25519} or {@code Ed448}.
+   */
+  static KeyPair keyPair(String kind, Provider provider) {
+    try {
+      String algorithm = kind.startsWith("P-") ? "EC" : kind;
+      KeyPairGenerator generator = provider == null
+          ? KeyPairGenerator.getInstance(algorithm) : KeyPairGenerator.getInstance(algorithm, provider);
+      switch (kind) {
+        case "P-256" -> generator.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
+        case "P-384" -> generator.initialize(new ECGenParameterSpec("secp384r1"), RANDOM);
+        case "RSA", "RSASSA-PSS" -> generator.initialize(2048, RANDOM);
+        default -> { }
+      }
+      return generator.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot make a " + kind + " key pair", e);
+    }
+  }
+
+  /** A leaf for {@code leafKey}, valid for a day, signed by {@code issuer}. */
+  static X509Certificate leaf(Issuer issuer, PublicKey leafKey) throws Exception {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    return leaf(issuer, leafKey, List.of(), List.of(), now.minus(1, ChronoUnit.HOURS), now.plus(1, ChronoUnit.DAYS));
   }
 
   private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair signer) throws Exception {
