@@ -4,16 +4,30 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.DERBitString;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x9.ECNamedCurveTable;
+import org.bouncycastle.asn1.x9.X962Parameters;
+import org.bouncycastle.asn1.x9.X9ECParameters;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.jcajce.provider.asymmetric.util.EC5Util;
+import org.bouncycastle.math.ec.ECPoint;
+import org.bouncycastle.math.ec.FixedPointCombMultiplier;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
@@ -47,6 +61,68 @@ final class BcPem {
       throw new UncheckedIOException(e);
     }
     return out.toString();
+  }
+
+  /**
+   * Returns the PKCS#8 encoding of an EC private key as OpenSSL and BouncyCastle write it, with
+   * the public point the JDK leaves out, or null to keep {@code pkcs8} as it is.
+   *
+   * <p>{@code pkcs8} is the key's own encoding. It is rewritten only when it is a version 0
+   * PrivateKeyInfo without attributes whose algorithm is {@code id-ecPublicKey} on a named curve
+   * BouncyCastle knows (P-256, P-384 and P-521 among them), whose inner SEC 1 ECPrivateKey carries
+   * no public key and no parameters other than that curve, when the scalar is the key's and lies
+   * in [1, n), and when the key's {@link ECPrivateKey#getParams()} are that curve's. The result has
+   * the same AlgorithmIdentifier and scalar (same length), and its ECPrivateKey gains the curve as
+   * {@code [0] parameters} (RFC 5915 says to include them; BouncyCastle does) and
+   * {@code [1] publicKey}: the uncompressed point {@code s·G}.
+   *
+   * <pre>
+   * ECPrivateKey ::= SEQUENCE { version INTEGER (1), privateKey OCTET STRING,
+   *                             parameters [0] EXPLICIT ECParameters OPTIONAL,
+   *                             publicKey  [1] EXPLICIT BIT STRING OPTIONAL }
+   * </pre>
+   */
+  static byte[] ecPkcs8WithPublicKey(ECPrivateKey key, byte[] pkcs8) {
+    try {
+      PrivateKeyInfo info = PrivateKeyInfo.getInstance(pkcs8);
+      AlgorithmIdentifier algorithm = info.getPrivateKeyAlgorithm();
+      if (info.getVersion().intValueExact() != 0 || info.getAttributes() != null || info.getPublicKeyData() != null
+          || !X9ObjectIdentifiers.id_ecPublicKey.equals(algorithm.getAlgorithm())) {
+        return null;
+      }
+      X962Parameters parameters = X962Parameters.getInstance(algorithm.getParameters());
+      if (!parameters.isNamedCurve()) {
+        return null;
+      }
+      X9ECParameters curve = ECNamedCurveTable.getByOID(ASN1ObjectIdentifier.getInstance(parameters.getParameters()));
+      if (curve == null || key.getParams() == null
+          || !Certificates.sameCurve(EC5Util.convertToSpec(curve), key.getParams())) {
+        return null;
+      }
+      org.bouncycastle.asn1.sec.ECPrivateKey inner = org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(
+          info.parsePrivateKey());
+      ASN1Primitive innerParameters = inner.getParametersObject() == null
+          ? null : inner.getParametersObject().toASN1Primitive();
+      if (inner.getPublicKey() != null
+          || (innerParameters != null && !innerParameters.equals(parameters.toASN1Primitive()))) {
+        return null;
+      }
+      BigInteger scalar = inner.getKey();
+      int orderBits = curve.getN().bitLength();
+      if (!scalar.equals(key.getS()) || scalar.signum() <= 0 || scalar.compareTo(curve.getN()) >= 0
+          || inner.getPrivateKey().getOctets().length != (orderBits + 7) / 8) {
+        return null;
+      }
+      ECPoint point = new FixedPointCombMultiplier().multiply(curve.getG(), scalar).normalize();
+      if (point.isInfinity() || !point.isValid()) {
+        return null;
+      }
+      org.bouncycastle.asn1.sec.ECPrivateKey withPoint = new org.bouncycastle.asn1.sec.ECPrivateKey(
+          orderBits, scalar, new DERBitString(point.getEncoded(false)), parameters);
+      return new PrivateKeyInfo(algorithm, withPoint).getEncoded(ASN1Encoding.DER);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
   }
 
   /** See {@link Pem#writeCsr(PKCS10CertificationRequest)}. */

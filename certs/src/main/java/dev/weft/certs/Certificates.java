@@ -99,8 +99,11 @@ final class Certificates {
    *   <li>RSA: the moduli, and the public exponents when the private key carries one, are compared.
    *   <li>EC: keys on different curves never match. Otherwise, if the private key's PKCS#8
    *       encoding embeds its public point (the optional {@code publicKey} of the SEC 1
-   *       ECPrivateKey, which OpenSSL and BouncyCastle write and the JDK does not), that point is
-   *       compared with the public key's, both uncompressed.
+   *       ECPrivateKey, which OpenSSL, BouncyCastle and {@link Pem#writePrivateKey} write and the
+   *       JDK's own encoding leaves out), that point is compared with the public key's, both
+   *       uncompressed. A JDK-generated key therefore matches without a signature once it has been
+   *       through a PEM file Weft wrote; in memory it still signs, unless the pair is known
+   *       ({@link CertifiedKey#of}).
    *   <li>Anything else, an EC key without an embedded point, or an embedded point in another
    *       form: {@code privateKey} signs a challenge and {@code publicKey} verifies it.
    * </ul>
@@ -177,7 +180,8 @@ final class Certificates {
     return KeyMatch.UNDECIDED;
   }
 
-  private static boolean sameCurve(ECParameterSpec a, ECParameterSpec b) {
+  /** Returns true if both specify the same curve: field, coefficients, generator, order and cofactor. */
+  static boolean sameCurve(ECParameterSpec a, ECParameterSpec b) {
     return a.getCurve().equals(b.getCurve()) && a.getGenerator().equals(b.getGenerator())
         && a.getOrder().equals(b.getOrder()) && a.getCofactor() == b.getCofactor();
   }

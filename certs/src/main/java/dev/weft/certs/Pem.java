@@ -17,6 +17,7 @@ import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -124,12 +125,32 @@ public final class Pem {
     return certificates.getFirst();
   }
 
-  /** Returns the key as a PKCS#8 {@code PRIVATE KEY} block. */
+  /**
+   * Returns the key as a PKCS#8 {@code PRIVATE KEY} block.
+   *
+   * <p>An EC key on a named curve whose encoding leaves out its public point, as every key the
+   * JDK generates does, is written the way OpenSSL and BouncyCastle write EC keys: the SEC 1
+   * ECPrivateKey inside carries the curve ({@code [0] parameters}) and the public point
+   * ({@code [1] publicKey}, uncompressed), computed here from the private scalar. A reader can
+   * then pair the key with its certificate by comparing points instead of signing (see {@link
+   * CertifiedKey}), and reads back a key with the same scalar and curve, whose encoding is the one
+   * written here; writing that key again gives the same text. Other keys (RSA, EdDSA, EC keys
+   * that already embed their point or are on a curve BouncyCastle does not name) are written with
+   * their own encoding, unchanged.
+   *
+   * @throws IllegalArgumentException if the key has no PKCS#8 encoding
+   */
   public static String writePrivateKey(PrivateKey key) {
     Objects.requireNonNull(key, "key");
     byte[] encoded = key.getEncoded();
     if (encoded == null || !"PKCS#8".equals(key.getFormat())) {
       throw new IllegalArgumentException("private key format is " + key.getFormat() + " (expected: PKCS#8)");
+    }
+    if (key instanceof ECPrivateKey ec && Certificates.embeddedEcPoint(encoded) == null) {
+      byte[] withPublicKey = BcPem.ecPkcs8WithPublicKey(ec, encoded);
+      if (withPublicKey != null) {
+        encoded = withPublicKey;
+      }
     }
     return BcPem.write(PRIVATE_KEY, List.of(encoded));
   }
@@ -196,7 +217,8 @@ public final class Pem {
 
   /**
    * Writes a private key as PKCS#8 PEM to {@code file} with mode {@code 0600}, replacing any
-   * existing file atomically. The file never exists with wider permissions, not even briefly.
+   * existing file atomically. The file never exists with wider permissions, not even briefly. The
+   * text is {@link #writePrivateKey(PrivateKey)}'s: an EC key gets its public point embedded.
    *
    * @throws IOException if the file system does not support POSIX permissions or the write fails
    */

@@ -294,7 +294,8 @@ public final class WorkloadIdentity implements AutoCloseable {
     if (!now.isBefore(notAfter)) {
       throw new IllegalStateException("issued leaf for " + identity + " expired at " + notAfter + " (now " + now + ")");
     }
-    return new CertifiedKey(keyPair.getPrivate(), chain);
+    // The leaf's key was compared with the pair's above: no signature needed to pair them.
+    return CertifiedKey.of(keyPair, chain);
   }
 
   private void onSuccess(CertifiedKey issued) {

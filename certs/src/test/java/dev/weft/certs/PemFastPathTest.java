@@ -72,7 +72,11 @@ class PemFastPathTest {
         assertThat(Pem.BC_FALLBACKS.get()).as(label + ": fallbacks").isEqualTo(fallbacks);
         assertThat(fast.error()).as(label).isNull();
         assertThat(fast).as(label).isEqualTo(ReadOutcome.of(() -> BcPem.readPrivateKey(pem)));
-        assertThat(Pem.readPrivateKey(pem).getEncoded()).as(label).isEqualTo(key.getEncoded());
+        assertThat(Pem.readPrivateKey(pem).getEncoded()).as(label).isEqualTo(der(pem));
+        if (!(kind.startsWith("P-") && provider == null)) {
+          // JDK-made EC keys gain their public point when written (EcKeyWritingTest); others are as they were.
+          assertThat(der(pem)).as(label).isEqualTo(key.getEncoded());
+        }
       }
     }
   }
@@ -260,6 +264,28 @@ class PemFastPathTest {
     }
   }
 
+  @Test
+  @SuppressWarnings("unchecked")
+  void aKeyTheJdkMadeAndPemWroteStartsTheSidecarWithoutBouncyCastleOrASignature() throws Exception {
+    // The JDK's own EC encoding has no public point; Pem.writePrivateKey adds it, as the CA command
+    // and other writers of workload key files rely on.
+    KeyPair key = TestPki.keyPair("P-256", null);
+    String keyPem = Pem.writePrivateKey(key.getPrivate());
+    String chainPem = Pem.writeCertificates(List.of(TestPki.leaf(issuer, key.getPublic()), issuer.certificate()));
+
+    try (RecordingClassLoader loader = new RecordingClassLoader()) {
+      Constructor<?> constructor = loader.loadClass(SidecarStartup.class.getName()).getDeclaredConstructor();
+      constructor.setAccessible(true);
+      var sidecar = (BiFunction<String, String, List<Object>>) constructor.newInstance();
+
+      List<Object> started = sidecar.apply(keyPem, chainPem);
+
+      assertThat(started.get(0)).asString().contains("privateKey=<EC key redacted>");
+      assertThat(started.subList(1, 3)).as("fallbacks, signatures").containsExactly(0L, 0L);
+      assertThat(loader.found()).noneMatch(name -> name.startsWith("org.bouncycastle."));
+    }
+  }
+
   /**
    * Loads the certs module, its tests and BouncyCastle afresh (only the JDK comes from its parent)
    * and records every class it loads itself.
@@ -292,6 +318,11 @@ class PemFastPathTest {
 
   static String pem(String type, byte[] content) {
     return BcPem.write(type, List.of(content));
+  }
+
+  /** Returns the content of the one PEM block in {@code pem}, as written by {@link BcPem#write}. */
+  static byte[] der(String pem) {
+    return Base64.getDecoder().decode(pem.replaceAll("-----(BEGIN|END) [A-Z ]+-----", "").replaceAll("\\s", ""));
   }
 
   static String pem(String type, ASN1Object object) throws Exception {

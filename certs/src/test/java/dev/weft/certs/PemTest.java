@@ -53,7 +53,15 @@ class PemTest {
       String pem = Pem.writePrivateKey(key);
 
       assertThat(pem).startsWith("-----BEGIN PRIVATE KEY-----\n").endsWith("-----END PRIVATE KEY-----\n");
-      assertThat(Pem.readPrivateKey(pem)).as(type.name()).isEqualTo(key);
+      PrivateKey read = Pem.readPrivateKey(pem);
+      if (key instanceof java.security.interfaces.ECPrivateKey ec) {
+        // The encoding gained the public point (EcKeyWritingTest), so the keys differ in encoding only.
+        var readEc = (java.security.interfaces.ECPrivateKey) read;
+        assertThat(readEc.getS()).as(type.name()).isEqualTo(ec.getS());
+        assertThat(Certificates.sameCurve(readEc.getParams(), ec.getParams())).as(type.name()).isTrue();
+      } else {
+        assertThat(read).as(type.name()).isEqualTo(key);
+      }
     }
   }
 
@@ -113,7 +121,9 @@ class PemTest {
     Pem.writePrivateKey(file, key);
 
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
-    assertThat(Pem.readPrivateKey(file)).isEqualTo(key);
+    assertThat(Files.readString(file)).isEqualTo(Pem.writePrivateKey(key));
+    assertThat(((java.security.interfaces.ECPrivateKey) Pem.readPrivateKey(file)).getS())
+        .isEqualTo(((java.security.interfaces.ECPrivateKey) key).getS());
     try (var listing = Files.list(dir)) {
       assertThat(listing.map(p -> p.getFileName().toString())).containsExactly("key.pem");
     }
@@ -129,7 +139,9 @@ class PemTest {
     Pem.writePrivateKey(file, key);
 
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
-    assertThat(Pem.readPrivateKey(file)).isEqualTo(key);
+    assertThat(Files.readString(file)).isEqualTo(Pem.writePrivateKey(key));
+    assertThat(((java.security.interfaces.ECPrivateKey) Pem.readPrivateKey(file)).getS())
+        .isEqualTo(((java.security.interfaces.ECPrivateKey) key).getS());
   }
 
   @Test

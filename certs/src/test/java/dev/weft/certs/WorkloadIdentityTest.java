@@ -72,6 +72,22 @@ class WorkloadIdentityTest {
   }
 
   @Test
+  void pairsEachNewKeyWithItsCertificateWithoutASignature() {
+    // The key pair is at hand, so CertifiedKey.of compares public keys instead of signing with the
+    // JDK's fresh EC key (whose first ECDSA signature is slow).
+    WorkloadIdentity identity = noJitter(local);
+    long signatures = Certificates.SIGNATURE_CHECKS.get();
+
+    identity.start();
+    scheduler.runDue();
+    scheduler.advance(Duration.ofMinutes(30));
+
+    assertThat(identity.current().notAfter()).isEqualTo(START.plus(Duration.ofMinutes(30)).plus(TTL));
+    assertThat(Certificates.SIGNATURE_CHECKS.get()).as("signatures made to pair key and certificate")
+        .isEqualTo(signatures);
+  }
+
+  @Test
   void renewalTimeIsJitteredTenPercentAroundHalfTheLifetime() {
     CertifiedKey key = issueOnce();
 
