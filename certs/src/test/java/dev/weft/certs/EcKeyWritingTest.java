@@ -174,9 +174,9 @@ class EcKeyWritingTest {
     ECPrivateKey jdk = (ECPrivateKey) jdkKeyPair("secp256r1").getPrivate();
     PrivateKeyInfo info = PrivateKeyInfo.getInstance(jdk.getEncoded());
     // A curve BouncyCastle does not name, and a key whose parameters are not the curve its encoding names.
-    keys.add(new EncodedEcKey(jdk, new PrivateKeyInfo(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
+    keys.add(new TestPki.OpaqueEcKey(jdk, new PrivateKeyInfo(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
         new X962Parameters(new ASN1ObjectIdentifier("1.3.6.1.4.1.55555.1"))), info.parsePrivateKey()).getEncoded()));
-    keys.add(new EncodedEcKey(jdk, new PrivateKeyInfo(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
+    keys.add(new TestPki.OpaqueEcKey(jdk, new PrivateKeyInfo(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
         new X962Parameters(new ASN1ObjectIdentifier("1.3.132.0.34"))), info.parsePrivateKey()).getEncoded()));
 
     for (PrivateKey key : keys) {
@@ -244,36 +244,5 @@ class EcKeyWritingTest {
       throw new AssertionError(Arrays.toString(command) + " did not finish within 60 s");
     }
     return new Result(process.exitValue(), Files.readString(output));
-  }
-
-  /** An EC private key with an encoding of the test's choosing, as a key from elsewhere could have. */
-  private record EncodedEcKey(ECPrivateKey key, byte[] encoding) implements ECPrivateKey {
-
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public BigInteger getS() {
-      return key.getS();
-    }
-
-    @Override
-    public ECParameterSpec getParams() {
-      return key.getParams();
-    }
-
-    @Override
-    public String getAlgorithm() {
-      return "EC";
-    }
-
-    @Override
-    public String getFormat() {
-      return "PKCS#8";
-    }
-
-    @Override
-    public byte[] getEncoded() {
-      return encoding.clone();
-    }
   }
 }

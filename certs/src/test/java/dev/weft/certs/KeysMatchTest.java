@@ -152,7 +152,7 @@ class KeysMatchTest {
         new byte[] {0x30, (byte) 0x80, 0x00, 0x00});
 
     for (byte[] encoding : unreadable) {
-      PrivateKey opaque = new OpaqueEcKey(real, encoding);
+      PrivateKey opaque = new TestPki.OpaqueEcKey(real, encoding);
 
       assertThatCode(() -> Certificates.keysMatch(opaque, certified)).doesNotThrowAnyException();
       assertThat(check(opaque, certified)).as(Arrays.toString(encoding)).isEqualTo(new Check(true, 1));
@@ -179,36 +179,5 @@ class KeysMatchTest {
     byte[] pkcs8 = new PrivateKeyInfo(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey, curve),
         new org.bouncycastle.asn1.sec.ECPrivateKey(256, s, new DERBitString(point), curve)).getEncoded();
     return Pem.readPrivateKey(PemFastPathTest.pem("PRIVATE KEY", pkcs8));
-  }
-
-  /** An EC private key from elsewhere (a token, say) whose encoding is not what the JDK writes. */
-  private record OpaqueEcKey(ECPrivateKey key, byte[] encoding) implements ECPrivateKey {
-
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public BigInteger getS() {
-      return key.getS();
-    }
-
-    @Override
-    public ECParameterSpec getParams() {
-      return key.getParams();
-    }
-
-    @Override
-    public String getAlgorithm() {
-      return "EC";
-    }
-
-    @Override
-    public String getFormat() {
-      return encoding == null ? null : "PKCS#8";
-    }
-
-    @Override
-    public byte[] getEncoded() {
-      return encoding == null ? null : encoding.clone();
-    }
   }
 }

@@ -8,6 +8,8 @@ import java.security.Provider;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
+import java.security.spec.ECParameterSpec;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -110,5 +112,36 @@ final class TestPki {
   private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair signer) throws Exception {
     return new JcaX509CertificateConverter().getCertificate(
         builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
+  }
+
+  /** An EC private key from elsewhere (a token, say) whose encoding is not what the JDK writes. */
+  record OpaqueEcKey(ECPrivateKey key, byte[] encoding) implements ECPrivateKey {
+
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public BigInteger getS() {
+      return key.getS();
+    }
+
+    @Override
+    public ECParameterSpec getParams() {
+      return key.getParams();
+    }
+
+    @Override
+    public String getAlgorithm() {
+      return "EC";
+    }
+
+    @Override
+    public String getFormat() {
+      return encoding == null ? null : "PKCS#8";
+    }
+
+    @Override
+    public byte[] getEncoded() {
+      return encoding == null ? null : encoding.clone();
+    }
   }
 }

@@ -25,53 +25,36 @@ public final class AnyTypes {
     this.prototypes = Map.copyOf(prototypes);
   }
 
-  /** The types Weft understands. */
-  public static final AnyTypes WEFT = new AnyTypes(weftTypes());
-
   /**
-   * Each supplier names its class only inside a switch arm, so neither the class nor its
-   * descriptor is loaded until a config uses the type (a method reference would load the class
-   * when the map is built).
+   * The types Weft understands. Each supplier is a lambda, not a method reference: a lambda's
+   * body names its class only when it runs, while a method reference would load the class when
+   * this map is built.
    */
-  private static Map<String, Supplier<Message>> weftTypes() {
-    Map<String, Supplier<Message>> m = new java.util.HashMap<>();
-    for (String name : List.of(ConfigTranslator.HCM, ConfigTranslator.TCP_PROXY, ConfigTranslator.ROUTER,
-        ConfigTranslator.HTTP_INSPECTOR, ConfigTranslator.TLS_INSPECTOR, ConfigTranslator.UPSTREAM_HTTP_OPTIONS,
-        TlsTranslator.DOWNSTREAM, TlsTranslator.UPSTREAM, ConfigTranslator.HTTP_RBAC, ConfigTranslator.NETWORK_RBAC,
-        ConfigTranslator.HTTP_FAULT, ConfigTranslator.PREVIOUS_HOSTS)) {
-      m.put(name, () -> weftPrototype(name));
-    }
-    return m;
-  }
-
-  private static Message weftPrototype(String name) {
-    return switch (name) {
-      case ConfigTranslator.HCM ->
-          io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-              .getDefaultInstance();
-      case ConfigTranslator.TCP_PROXY ->
-          io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDefaultInstance();
-      case ConfigTranslator.ROUTER -> io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDefaultInstance();
-      case ConfigTranslator.HTTP_INSPECTOR ->
-          io.envoyproxy.envoy.extensions.filters.listener.http_inspector.v3.HttpInspector.getDefaultInstance();
-      case ConfigTranslator.TLS_INSPECTOR ->
-          io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDefaultInstance();
-      case ConfigTranslator.UPSTREAM_HTTP_OPTIONS ->
-          io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDefaultInstance();
-      case TlsTranslator.DOWNSTREAM ->
-          io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDefaultInstance();
-      case TlsTranslator.UPSTREAM ->
-          io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDefaultInstance();
-      case ConfigTranslator.HTTP_RBAC -> io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance();
-      case ConfigTranslator.NETWORK_RBAC ->
-          io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance();
-      case ConfigTranslator.HTTP_FAULT ->
-          io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance();
-      case ConfigTranslator.PREVIOUS_HOSTS ->
-          io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDefaultInstance();
-      default -> throw new IllegalArgumentException(name);
-    };
-  }
+  public static final AnyTypes WEFT = new AnyTypes(Map.ofEntries(
+      Map.entry(ConfigTranslator.HCM, () -> io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
+          .HttpConnectionManager.getDefaultInstance()),
+      Map.entry(ConfigTranslator.TCP_PROXY,
+          () -> io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDefaultInstance()),
+      Map.entry(ConfigTranslator.ROUTER,
+          () -> io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDefaultInstance()),
+      Map.entry(ConfigTranslator.HTTP_INSPECTOR,
+          () -> io.envoyproxy.envoy.extensions.filters.listener.http_inspector.v3.HttpInspector.getDefaultInstance()),
+      Map.entry(ConfigTranslator.TLS_INSPECTOR,
+          () -> io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDefaultInstance()),
+      Map.entry(ConfigTranslator.UPSTREAM_HTTP_OPTIONS,
+          () -> io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDefaultInstance()),
+      Map.entry(TlsTranslator.DOWNSTREAM,
+          () -> io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDefaultInstance()),
+      Map.entry(TlsTranslator.UPSTREAM,
+          () -> io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDefaultInstance()),
+      Map.entry(ConfigTranslator.HTTP_RBAC,
+          () -> io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance()),
+      Map.entry(ConfigTranslator.NETWORK_RBAC,
+          () -> io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance()),
+      Map.entry(ConfigTranslator.HTTP_FAULT,
+          () -> io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance()),
+      Map.entry(ConfigTranslator.PREVIOUS_HOSTS,
+          () -> io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDefaultInstance())));
 
   /** A registry of exactly these default instances (for tests and tools that add their own). */
   public static AnyTypes of(List<? extends Message> defaultInstances) {
