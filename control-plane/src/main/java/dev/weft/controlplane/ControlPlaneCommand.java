@@ -195,13 +195,10 @@ public final class ControlPlaneCommand implements Callable<Integer> {
         err.println("node " + node + ": " + m + " (policies: " + cp.policiesNamedIn(node, m) + ")"))));
     loadPolicies.run();
     loadRegistry.run();
-    // One loader thread, so reloads run in the order their changes were seen: with a thread per
-    // change, a reload triggered by an editor's truncate could finish after the one triggered by
-    // its write, and publish the older (or last good) policies over the newer ones.
-    ExecutorService io = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("weft-config-load").factory());
-    PathWatcher pw = PathWatcher.start(List.of(policyDir), Duration.ofSeconds(2), () -> io.execute(loadPolicies));
-    PathWatcher rw = PathWatcher.start(List.of(registryFile), Duration.ofSeconds(2), () -> io.execute(loadRegistry));
-    return List.of(pw, rw, io::shutdownNow);
+    // Each watcher reloads on its own thread, in the order it saw the changes (see PathWatcher).
+    PathWatcher pw = PathWatcher.start(List.of(policyDir), Duration.ofSeconds(2), loadPolicies);
+    PathWatcher rw = PathWatcher.start(List.of(registryFile), Duration.ofSeconds(2), loadRegistry);
+    return List.of(pw, rw);
   }
 
   /**

@@ -25,6 +25,11 @@ import org.slf4j.LoggerFactory;
  * the files' content every {@code pollInterval} as a fallback for file systems without
  * events and for replaced directories (Kubernetes ConfigMap volumes swap a symlink). Callers
  * debounce and compare content themselves; a spurious call is harmless.
+ *
+ * <p>{@code onChange} runs on the watcher's thread, one call at a time, so a reload always reads
+ * the files after the change that triggered it and the last reload sees the last change. Handing
+ * each call to a thread of its own breaks that: a reload triggered by an editor's truncate can
+ * finish after the one triggered by its write and publish the older content.
  */
 public final class PathWatcher implements AutoCloseable {
 

@@ -24,7 +24,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -116,7 +115,6 @@ class PropagationIT {
 
     MeshOptions options = MeshOptions.local("cluster.local");
     PolicyDirectory directory = new PolicyDirectory(policies);
-    var ioExecutor = Executors.newVirtualThreadPerTaskExecutor();
     List<Client> clients = new ArrayList<>();
     try (ControlPlane cp = new ControlPlane((p, r, n) -> MeshTranslator.translate(p, r, n, options),
         MeshTranslator::validate, Duration.ofMillis(100))) {
@@ -124,7 +122,7 @@ class PropagationIT {
       cp.policies(directory.reload().policies());
       cp.registry(RegistryFile.parse(registry.toString(), "registry.yaml"));
       try (PathWatcher watcher = PathWatcher.start(List.of(policies), Duration.ofSeconds(2),
-          () -> ioExecutor.execute(() -> cp.policies(directory.reload().policies())))) {
+          () -> cp.policies(directory.reload().policies()))) {
         ManagedChannel channel = NettyChannelBuilder.forAddress(xds.address()).usePlaintext().build();
         try {
           for (int i = 0; i < CLIENTS; i++) {
@@ -152,8 +150,6 @@ class PropagationIT {
           channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
       }
-    } finally {
-      ioExecutor.shutdownNow();
     }
   }
 }
