@@ -148,6 +148,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private long idleNanos;
   private long lastActivity;
   private ScheduledFuture<?> timer;
+  private final Runnable onTimer = this::onTimer;
   private long timerAt;
   /** A fault delay or a retry back-off. */
   private ScheduledFuture<?> pendingAction;
@@ -188,6 +189,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    stopTimer(); // an upgrade tunnel replaced this handler
   }
 
   // ------------------------------------------------------------------ downstream events
@@ -243,6 +249,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     abortExchange();
+    stopTimer();
     if (pipelined != null) {
       pipelined.forEach(ReferenceCountUtil::release);
       pipelined.clear();
@@ -439,7 +446,12 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     if (lbContext != null && hash.hasHash()) {
       lbContext.hash(hash.hash());
     }
-    ctx.channel().config().setAutoRead(false);
+    if (requestBodyExpected && !requestComplete) {
+      // Body bytes wait in the socket until there is an upstream to take them. A request without a
+      // body keeps reading: what follows it is a pipelined request, queued (and bounded) apart,
+      // and toggling reads costs two epoll_ctl calls per request.
+      ctx.channel().config().setAutoRead(false);
+    }
     if (requestComplete) {
       startTimeout();
     }
@@ -682,7 +694,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
       timer.cancel(false);
     }
     timerAt = next;
-    timer = ctx.executor().schedule(this::onTimer, Math.max(0, next - System.nanoTime()), TimeUnit.NANOSECONDS);
+    timer = ctx.executor().schedule(onTimer, Math.max(0, next - System.nanoTime()), TimeUnit.NANOSECONDS);
   }
 
   private static long earliest(long a, long b) {
@@ -692,7 +704,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private void onTimer() {
     timer = null;
     if (state == State.IDLE || state == State.LOCAL_REPLY) {
-      return;
+      return; // a check left from an exchange that ended (see cancelTimers)
     }
     long now = System.nanoTime();
     if (routeDeadline != 0 && now - routeDeadline >= 0) {
@@ -1038,7 +1050,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     }
     boolean last = msg instanceof LastHttpContent;
     if (last) {
-      lastWrite = ctx.write(msg);
+      if (http2) {
+        lastWrite = ctx.write(msg); // the stream is reset after it when the request is unfinished
+      } else {
+        ctx.write(msg, ctx.voidPromise());
+      }
       finishExchange();
     } else {
       ctx.write(msg, ctx.voidPromise());
@@ -1356,11 +1372,14 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     replayable = false;
   }
 
+  /**
+   * Clears the exchange's deadlines. The scheduled check itself stays: the next exchange's
+   * deadlines are later than it, so it fires early, finds nothing due and re-arms for them. On a
+   * busy connection that is one scheduled task per route timeout instead of a schedule and a
+   * cancel (two O(log n) operations on the event loop's task queue) per request. It is cancelled
+   * for real when the connection or stream closes ({@link #stopTimer}).
+   */
   private void cancelTimers() {
-    if (timer != null) {
-      timer.cancel(false);
-      timer = null;
-    }
     if (pendingAction != null) {
       pendingAction.cancel(false);
       pendingAction = null;
@@ -1369,6 +1388,14 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     perTryDeadline = 0;
     maxDurationDeadline = 0;
     idleNanos = 0;
+  }
+
+  /** The channel is done: the scheduled check goes too, so it does not hold this handler. */
+  private void stopTimer() {
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
   }
 
   private void resetExchange() {

@@ -1,5 +1,6 @@
 package dev.weft.proxy.listener;
 
+import dev.weft.proxy.IdleTimeoutHandler;
 import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
@@ -31,13 +32,11 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Builds the pipeline of every accepted connection of one listener, in one place:
@@ -177,7 +176,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
     switch (filter) {
       case TcpProxyConfig tcp -> {
         if (!tcp.idleTimeout().isZero()) {
-          p.addLast("idle", new IdleStateHandler(0, 0, tcp.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+          p.addLast("idle", new IdleTimeoutHandler(tcp.idleTimeout()));
         }
         p.addLast("tcp_proxy", new TcpProxyHandler(tcp, clusters));
       }
@@ -204,7 +203,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
   private void installHttp1(ChannelPipeline p, HttpConnectionManagerConfig http, HttpChainContext context) {
     if (!http.idleTimeout().isZero()) {
-      p.addLast("idle", new IdleStateHandler(0, 0, http.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+      p.addLast("idle", new IdleTimeoutHandler(http.idleTimeout()));
     }
     p.addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
         .setMaxInitialLineLength(http.maxRequestHeadersBytes())
@@ -232,7 +231,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
       }
     }));
     if (!http.idleTimeout().isZero()) {
-      p.addLast("idle", new IdleStateHandler(0, 0, http.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+      p.addLast("idle", new IdleTimeoutHandler(http.idleTimeout()));
     }
     p.addLast("h2-lifecycle", new Http2ConnectionLifecycle(codec, s.initialConnectionWindowSize()));
   }

@@ -1,5 +1,6 @@
 package dev.weft.proxy.upstream;
 
+import dev.weft.proxy.IdleTimeoutHandler;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.http.ProxyError;
 import dev.weft.proxy.tls.TlsContextProvider;
@@ -22,12 +23,11 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Connections from one event loop to one endpoint: idle HTTP/1.1 connections (reused most
@@ -111,7 +111,7 @@ final class EndpointPool {
             .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
             .setMaxChunkSize(MAX_CHUNK), false, false));
         if (idleMillis > 0) {
-          p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+          p.addLast("idle", new IdleTimeoutHandler(Duration.ofMillis(idleMillis)));
         }
         p.addLast("upstream", handler);
       }
@@ -326,7 +326,7 @@ final class EndpointPool {
       p.addLast("mux", new Http2MultiplexHandler(new RejectPushHandler()));
       long idleMillis = config.idleTimeout().toMillis();
       if (idleMillis > 0) {
-        p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+        p.addLast("idle", new IdleTimeoutHandler(Duration.ofMillis(idleMillis)));
       }
       p.addLast("lifecycle", new ChannelInboundHandlerAdapter() {
         @Override
