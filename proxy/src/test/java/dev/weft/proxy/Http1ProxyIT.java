@@ -259,6 +259,28 @@ class Http1ProxyIT {
     assertThat(got.bodyBytes()).isEqualTo(200_000);
   }
 
+  @Test
+  void connectionSpecificHeadersStopAtTheProxy() throws Exception {
+    try (RawHttpConnection conn = RawHttpConnection.open(sidecar.port("http"))) {
+      RawHttpConnection.Response r = conn.get("/hop-by-hop", "example.test",
+          "Connection", "keep-alive, X-Hop", "connection", "X-Other-Hop", "X-Hop", "1", "X-Other-Hop", "2",
+          "Keep-Alive", "timeout=5", "PROXY-Connection", "keep-alive", "TE", "gzip",
+          "X-Http2-Scheme", "https", "X-End-To-End", "kept");
+      assertThat(r.status()).isEqualTo(200);
+    }
+    TestUpstream.Received got = app.last();
+    assertThat(got.uri()).isEqualTo("/hop-by-hop");
+    for (String name : List.of("x-hop", "x-other-hop", "keep-alive", "proxy-connection", "te", "x-http2-scheme")) {
+      assertThat(got.header(name)).as(name).isNull();
+    }
+    assertThat(got.header("x-end-to-end")).isEqualTo("kept");
+
+    try (RawHttpConnection conn = RawHttpConnection.open(sidecar.port("http"))) {
+      assertThat(conn.get("/te-trailers", "example.test", "TE", "trailers").status()).isEqualTo(200);
+    }
+    assertThat(app.last().header("te")).isEqualTo("trailers");
+  }
+
   // ------------------------------------------------------------------ upgrades
 
   @Test

@@ -531,8 +531,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
 
   private void prepareUpstreamRequest(HttpRequest req, RouteAction.Forward forward, String path) {
     HttpHeaders h = req.headers();
-    stripHopByHop(h, upgrade);
-    removeHttp2Extensions(h);
+    if ((stripHopByHop(h, upgrade) & ConnectionHeaders.HTTP2_EXTENSION) != 0) {
+      removeHttp2Extensions(h);
+    }
     if (config.generateRequestId() && !h.contains(X_REQUEST_ID)) {
       h.set(X_REQUEST_ID, RequestIds.next());
     }
@@ -605,29 +606,43 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
     }
   }
 
-  /** Removes connection-specific headers (RFC 9110 7.6.1), keeping the upgrade ones for a tunnel. */
-  private static void stripHopByHop(HttpHeaders h, boolean keepUpgrade) {
-    String connection = h.get(HttpHeaderNames.CONNECTION);
-    if (connection != null) {
-      for (String token : connection.split(",")) {
-        String t = token.trim();
-        if (!t.isEmpty() && !(keepUpgrade && t.equalsIgnoreCase("upgrade"))) {
-          h.remove(t);
+  /**
+   * Removes connection-specific headers (RFC 9110 7.6.1), keeping the upgrade ones for a tunnel.
+   * One pass finds which are present (usually none), so a plain message costs no lookups.
+   *
+   * @return what {@link ConnectionHeaders#scan} found, before the removals
+   */
+  private static int stripHopByHop(HttpHeaders h, boolean keepUpgrade) {
+    int found = ConnectionHeaders.scan(h);
+    if ((found & ConnectionHeaders.CONNECTION) != 0) {
+      for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
+        for (String token : connection.split(",")) {
+          String t = token.trim();
+          if (!t.isEmpty() && !(keepUpgrade && t.equalsIgnoreCase("upgrade"))) {
+            h.remove(t);
+          }
         }
       }
       h.remove(HttpHeaderNames.CONNECTION);
     }
-    h.remove(HttpHeaderNames.KEEP_ALIVE);
-    h.remove(HttpHeaderNames.PROXY_CONNECTION);
+    if ((found & ConnectionHeaders.KEEP_ALIVE) != 0) {
+      h.remove(HttpHeaderNames.KEEP_ALIVE);
+    }
+    if ((found & ConnectionHeaders.PROXY_CONNECTION) != 0) {
+      h.remove(HttpHeaderNames.PROXY_CONNECTION);
+    }
     if (keepUpgrade) {
       h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-    } else {
+    } else if ((found & ConnectionHeaders.UPGRADE) != 0) {
       h.remove(HttpHeaderNames.UPGRADE);
     }
-    String te = h.get(HttpHeaderNames.TE);
-    if (te != null && !te.trim().equalsIgnoreCase("trailers")) {
-      h.remove(HttpHeaderNames.TE);
+    if ((found & ConnectionHeaders.TE) != 0) {
+      String te = h.get(HttpHeaderNames.TE);
+      if (te != null && !te.trim().equalsIgnoreCase("trailers")) {
+        h.remove(HttpHeaderNames.TE);
+      }
     }
+    return found;
   }
 
   /**
@@ -1079,8 +1094,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter impleme
   private void prepareResponse(HttpResponse resp) {
     HttpHeaders h = resp.headers();
     upstreamReusable = !upgrade && HttpUtil.isKeepAlive(resp);
-    stripHopByHop(h, false);
-    removeHttp2Extensions(h);
+    if ((stripHopByHop(h, false) & ConnectionHeaders.HTTP2_EXTENSION) != 0) {
+      removeHttp2Extensions(h);
+    }
     hash.addSetCookie(h);
     target.responseHeaders().apply(h);
     route.responseHeaders().apply(h);

@@ -1,0 +1,62 @@
+package dev.weft.proxy.http;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * Finds the connection-specific headers of a message (RFC 9110 7.6.1) and Netty's
+ * {@code x-http2-*} conversion headers in one pass over its headers, so that a proxy hop does
+ * a lookup only for the ones present: a dozen hashed lookups per message become one walk over
+ * a handful of names.
+ */
+final class ConnectionHeaders {
+  static final int CONNECTION = 1;
+  static final int KEEP_ALIVE = 1 << 1;
+  static final int PROXY_CONNECTION = 1 << 2;
+  static final int UPGRADE = 1 << 3;
+  static final int TE = 1 << 4;
+  /** Any {@code x-http2-} header (Netty's HTTP/2 to HTTP/1 conversion adds them). */
+  static final int HTTP2_EXTENSION = 1 << 5;
+
+  private static final String HTTP2_PREFIX = "x-http2-";
+
+  private ConnectionHeaders() {}
+
+  /** The flags of the headers {@code h} carries (names compared ignoring case). */
+  static int scan(HttpHeaders h) {
+    int found = 0;
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
+    while (it.hasNext()) {
+      CharSequence n = it.next().getKey();
+      found |= switch (n.length()) {
+        case 2 -> is(n, "te") ? TE : 0;
+        case 7 -> is(n, "upgrade") ? UPGRADE : 0;
+        case 10 -> is(n, "connection") ? CONNECTION : is(n, "keep-alive") ? KEEP_ALIVE : 0;
+        case 16 -> is(n, "proxy-connection") ? PROXY_CONNECTION : 0;
+        default -> 0;
+      };
+      if (n.length() > HTTP2_PREFIX.length() && startsWith(n, HTTP2_PREFIX)) {
+        found |= HTTP2_EXTENSION;
+      }
+    }
+    return found;
+  }
+
+  private static boolean is(CharSequence name, String lower) {
+    return startsWith(name, lower); // same length already
+  }
+
+  private static boolean startsWith(CharSequence name, String lowerPrefix) {
+    for (int i = 0; i < lowerPrefix.length(); i++) {
+      char c = name.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        c += 'a' - 'A';
+      }
+      if (c != lowerPrefix.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
