@@ -189,7 +189,9 @@ public final class AdminServer {
       dumpBuilder.addConfigs(Any.pack(routes.build())).addConfigs(Any.pack(endpoints.build()));
     }
     ConfigDump dump = dumpBuilder.build();
-    List<Message> types = new ArrayList<>(dev.weft.proxy.bootstrap.AnyTypes.WEFT.all());
+    JsonFormat.TypeRegistry.Builder registry = JsonFormat.TypeRegistry.newBuilder();
+    dev.weft.proxy.bootstrap.AnyTypes.WEFT.all().forEach(registry::add);
+    List<Message> types = new ArrayList<>();
     types.addAll(List.of(io.envoyproxy.envoy.admin.v3.RoutesConfigDump.getDefaultInstance(),
         io.envoyproxy.envoy.admin.v3.EndpointsConfigDump.getDefaultInstance(),
         io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDefaultInstance(),
@@ -197,7 +199,6 @@ public final class AdminServer {
     types.addAll(List.of(BootstrapConfigDump.getDefaultInstance(), ListenersConfigDump.getDefaultInstance(),
         ClustersConfigDump.getDefaultInstance(), io.envoyproxy.envoy.config.listener.v3.Listener.getDefaultInstance(),
         io.envoyproxy.envoy.config.cluster.v3.Cluster.getDefaultInstance()));
-    JsonFormat.TypeRegistry.Builder registry = JsonFormat.TypeRegistry.newBuilder();
     types.forEach(t -> registry.add(t.getDescriptorForType()));
     try {
       // Envoy prints proto field names (static_listeners, not staticListeners).

@@ -1,6 +1,6 @@
 package dev.weft.proxy.bootstrap;
 
-import com.google.protobuf.Message;
+import com.google.protobuf.Descriptors.Descriptor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +11,7 @@ import java.util.function.Supplier;
 /**
  * The message types Weft accepts inside {@code google.protobuf.Any} fields, by full proto name.
  *
- * <p>Each type's default instance is reached only when a config names the type: building a
+ * <p>Each type's descriptor is reached only when a config names the type: building a
  * type's descriptor loads its whole {@code .proto} file and every file it imports (the RBAC
  * filter alone pulls in CEL and the route matchers), which a bootstrap that never uses the type
  * should not pay for at start-up. {@code AnyTypesTest} checks every name against its type's
@@ -19,67 +19,68 @@ import java.util.function.Supplier;
  */
 public final class AnyTypes {
 
-  private final Map<String, Supplier<Message>> prototypes;
+  private final Map<String, Supplier<Descriptor>> descriptors;
 
-  private AnyTypes(Map<String, Supplier<Message>> prototypes) {
-    this.prototypes = Map.copyOf(prototypes);
+  private AnyTypes(Map<String, Supplier<Descriptor>> descriptors) {
+    this.descriptors = Map.copyOf(descriptors);
   }
 
   /**
    * The types Weft understands. Each supplier is a lambda, not a method reference: a lambda's
    * body names its class only when it runs, while a method reference would load the class when
-   * this map is built.
+   * this map is built. They give the generated class's static descriptor: asking a message
+   * instance for its descriptor would build the type's reflection tables too.
    */
   public static final AnyTypes WEFT = new AnyTypes(Map.ofEntries(
       Map.entry(ConfigTranslator.HCM, () -> io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
-          .HttpConnectionManager.getDefaultInstance()),
+          .HttpConnectionManager.getDescriptor()),
       Map.entry(ConfigTranslator.TCP_PROXY,
-          () -> io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDefaultInstance()),
+          () -> io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor()),
       Map.entry(ConfigTranslator.ROUTER,
-          () -> io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDefaultInstance()),
+          () -> io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDescriptor()),
       Map.entry(ConfigTranslator.HTTP_INSPECTOR,
-          () -> io.envoyproxy.envoy.extensions.filters.listener.http_inspector.v3.HttpInspector.getDefaultInstance()),
+          () -> io.envoyproxy.envoy.extensions.filters.listener.http_inspector.v3.HttpInspector.getDescriptor()),
       Map.entry(ConfigTranslator.TLS_INSPECTOR,
-          () -> io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDefaultInstance()),
+          () -> io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDescriptor()),
       Map.entry(ConfigTranslator.UPSTREAM_HTTP_OPTIONS,
-          () -> io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDefaultInstance()),
+          () -> io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor()),
       Map.entry(TlsTranslator.DOWNSTREAM,
-          () -> io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDefaultInstance()),
+          () -> io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDescriptor()),
       Map.entry(TlsTranslator.UPSTREAM,
-          () -> io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDefaultInstance()),
+          () -> io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDescriptor()),
       Map.entry(ConfigTranslator.HTTP_RBAC,
-          () -> io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance()),
+          () -> io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor()),
       Map.entry(ConfigTranslator.NETWORK_RBAC,
-          () -> io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance()),
+          () -> io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor()),
       Map.entry(ConfigTranslator.HTTP_FAULT,
-          () -> io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance()),
+          () -> io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor()),
       Map.entry(ConfigTranslator.PREVIOUS_HOSTS,
-          () -> io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDefaultInstance())));
+          () -> io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDescriptor())));
 
-  /** A registry of exactly these default instances (for tests and tools that add their own). */
-  public static AnyTypes of(List<? extends Message> defaultInstances) {
-    Map<String, Supplier<Message>> m = new java.util.HashMap<>();
-    for (Message t : defaultInstances) {
-      m.put(t.getDescriptorForType().getFullName(), () -> t);
+  /** A registry of exactly these types (for tests and tools that add their own). */
+  public static AnyTypes of(List<Descriptor> types) {
+    Map<String, Supplier<Descriptor>> m = new java.util.HashMap<>();
+    for (Descriptor t : types) {
+      m.put(t.getFullName(), () -> t);
     }
     return new AnyTypes(m);
   }
 
-  /** The default instance of {@code fullName}, or null if Weft does not accept that type. */
-  public Message prototype(String fullName) {
-    Supplier<Message> s = prototypes.get(fullName);
+  /** The descriptor of {@code fullName}, or null if Weft does not accept that type. */
+  public Descriptor descriptor(String fullName) {
+    Supplier<Descriptor> s = descriptors.get(fullName);
     return s == null ? null : s.get();
   }
 
   /** Every accepted type name, sorted (for error messages). */
   public Set<String> names() {
-    return new TreeSet<>(prototypes.keySet());
+    return new TreeSet<>(descriptors.keySet());
   }
 
-  /** Every default instance; this builds every type's descriptor, so only for rare paths (config dumps). */
-  public List<Message> all() {
-    List<Message> all = new ArrayList<>();
-    prototypes.values().forEach(s -> all.add(s.get()));
+  /** Every type; this builds every type's descriptor, so only for rare paths (config dumps). */
+  public List<Descriptor> all() {
+    List<Descriptor> all = new ArrayList<>();
+    descriptors.values().forEach(s -> all.add(s.get()));
     return all;
   }
 }

@@ -1610,7 +1610,7 @@ public final class ConfigTranslator {
 
   private <T extends Message> T unpack(Any any, Class<T> type, String path) {
     try {
-      return any.unpack(type);
+      return Protos.unpack(any, type);
     } catch (InvalidProtocolBufferException e) {
       error(path, "cannot decode " + type.getSimpleName() + ": " + e.getMessage());
       try {

@@ -6,7 +6,9 @@ import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Duration;
+import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.ListValue;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.NullValue;
 import com.google.protobuf.Struct;
@@ -78,11 +80,26 @@ public final class ProtoYamlParser {
     if (root.isEmpty() || isNull(root.get())) {
       throw new ConfigException(List.of(new ConfigError(sourceName, "", "the document is empty")));
     }
-    run.mergeMessage(root.get(), builder, "");
+    // Built as a DynamicMessage, which works from descriptors alone, then handed to the generated
+    // builder as bytes: setting fields of a generated message by descriptor would initialize its
+    // reflection tables (a java.lang.reflect.Method per accessor of every message type touched,
+    // ~17,000 objects kept for the process's lifetime) for a parse that runs once.
+    Message.Builder dynamic = DynamicMessage.newBuilder(Protos.descriptorOf(builder.getDefaultInstanceForType()));
+    run.mergeMessage(root.get(), dynamic, "");
     if (!run.errors.isEmpty()) {
       throw new ConfigException(run.errors);
     }
+    mergeBytes(builder, dynamic.build().toByteString());
     return new Parsed<>((M) builder.build(), Map.copyOf(run.locations));
+  }
+
+  /** Merges a serialized message of the builder's type (one this parser just built). */
+  private static void mergeBytes(Message.Builder builder, ByteString bytes) {
+    try {
+      builder.mergeFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a message built here does not parse: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -335,7 +352,7 @@ public final class ProtoYamlParser {
         case "google.protobuf.Duration" -> {
           Duration d = parseDuration(node, path);
           if (d != null) {
-            builder.mergeFrom(d);
+            mergeBytes(builder, d.toByteString());
           }
           return true;
         }
@@ -351,19 +368,19 @@ public final class ProtoYamlParser {
         }
         case "google.protobuf.Struct" -> {
           if (node instanceof MappingNode) {
-            builder.mergeFrom(toValue(node, path).getStructValue());
+            mergeBytes(builder, toValue(node, path).getStructValue().toByteString());
           } else {
             error(node, path, "expected a mapping, got " + describe(node));
           }
           return true;
         }
         case "google.protobuf.Value" -> {
-          builder.mergeFrom(toValue(node, path));
+          mergeBytes(builder, toValue(node, path).toByteString());
           return true;
         }
         case "google.protobuf.ListValue" -> {
           if (node instanceof SequenceNode) {
-            builder.mergeFrom(toValue(node, path).getListValue());
+            mergeBytes(builder, toValue(node, path).getListValue().toByteString());
           } else {
             error(node, path, "expected a list, got " + describe(node));
           }
@@ -398,18 +415,18 @@ public final class ProtoYamlParser {
         return;
       }
       String typeName = typeUrl.substring(typeUrl.lastIndexOf('/') + 1);
-      Message prototype = anyTypes.prototype(typeName);
-      if (prototype == null) {
+      Descriptor anyType = anyTypes.descriptor(typeName);
+      if (anyType == null) {
         error(node, path + ".@type", "'" + typeName + "' is not a type Weft supports here (supported: "
             + String.join(", ", anyTypes.names()) + ")");
         return;
       }
-      Message.Builder inner = prototype.newBuilderForType();
+      Message.Builder inner = DynamicMessage.newBuilder(anyType);
       int before = errors.size();
       mergeMessage(new MappingNode(map.getTag(), true, rest, map.getFlowStyle(), map.getStartMark(), map.getEndMark()),
           inner, path);
       if (errors.size() == before) {
-        builder.mergeFrom(Any.pack(inner.build()));
+        mergeBytes(builder, Any.pack(inner.build()).toByteString());
       }
     }
 

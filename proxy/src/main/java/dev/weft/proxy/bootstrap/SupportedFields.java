@@ -1,6 +1,8 @@
 package dev.weft.proxy.bootstrap;
 
-import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
@@ -246,9 +248,23 @@ public final class SupportedFields {
    * @param locations field path to "file:line:col", for messages parsed from text
    */
   public void check(Message message, String path, Map<String, String> locations, List<ConfigError> errors) {
+    // Walked as a DynamicMessage: reading a generated message by descriptor (getAllFields) would
+    // initialize its reflection tables, a java.lang.reflect.Method per accessor of every type.
+    walk(dynamic(Protos.descriptorOf(message), message.toByteString()), path, locations, errors);
+  }
+
+  private static DynamicMessage dynamic(Descriptor type, ByteString bytes) {
+    try {
+      return DynamicMessage.parseFrom(type, bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a message of " + type.getFullName() + " does not re-parse", e);
+    }
+  }
+
+  private void walk(Message message, String path, Map<String, String> locations, List<ConfigError> errors) {
     String type = message.getDescriptorForType().getFullName();
     if (type.equals("google.protobuf.Any")) {
-      checkAny((Any) message, path, locations, errors);
+      checkAny(message, path, locations, errors);
       return;
     }
     Set<String> allowed = SUPPORTED.getOrDefault(type, Set.of());
@@ -273,16 +289,16 @@ public final class SupportedFields {
         for (Object entry : (List<?>) e.getValue()) {
           Message m = (Message) entry;
           if (valueField.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
-            check((Message) m.getField(valueField), fieldPath + "[" + m.getField(keyField) + "]", locations, errors);
+            walk((Message) m.getField(valueField), fieldPath + "[" + m.getField(keyField) + "]", locations, errors);
           }
         }
       } else if (f.isRepeated()) {
         List<?> items = (List<?>) e.getValue();
         for (int i = 0; i < items.size(); i++) {
-          check((Message) items.get(i), fieldPath + "[" + i + "]", locations, errors);
+          walk((Message) items.get(i), fieldPath + "[" + i + "]", locations, errors);
         }
       } else {
-        check((Message) e.getValue(), fieldPath, locations, errors);
+        walk((Message) e.getValue(), fieldPath, locations, errors);
       }
     }
     if (!message.getUnknownFields().asMap().isEmpty()) {
@@ -291,16 +307,19 @@ public final class SupportedFields {
     }
   }
 
-  private void checkAny(Any any, String path, Map<String, String> locations, List<ConfigError> errors) {
-    String typeName = any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1);
-    Message prototype = anyTypes.prototype(typeName);
-    if (prototype == null) {
+  private void checkAny(Message any, String path, Map<String, String> locations, List<ConfigError> errors) {
+    Descriptor anyType = any.getDescriptorForType();
+    String typeUrl = (String) any.getField(anyType.findFieldByName("type_url"));
+    ByteString value = (ByteString) any.getField(anyType.findFieldByName("value"));
+    String typeName = typeUrl.substring(typeUrl.lastIndexOf('/') + 1);
+    Descriptor inType = anyTypes.descriptor(typeName);
+    if (inType == null) {
       errors.add(new ConfigError(locations.get(path), path, "'" + typeName + "' is not a type Weft supports here"));
       return;
     }
     try {
-      Message inner = prototype.getParserForType().parseFrom(any.getValue());
-      check(inner, path, locations, errors);
+      Message inner = DynamicMessage.parseFrom(inType, value);
+      walk(inner, path, locations, errors);
     } catch (InvalidProtocolBufferException e) {
       errors.add(new ConfigError(locations.get(path), path, "cannot decode " + typeName + ": " + e.getMessage()));
     }

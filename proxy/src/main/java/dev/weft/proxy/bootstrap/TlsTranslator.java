@@ -60,7 +60,7 @@ final class TlsTranslator {
     }
     DownstreamTlsContext d;
     try {
-      d = config.unpack(DownstreamTlsContext.class);
+      d = Protos.unpack(config, DownstreamTlsContext.class);
     } catch (InvalidProtocolBufferException e) {
       errors.error(path + ".typed_config", "cannot decode DownstreamTlsContext: " + e.getMessage());
       return null;
@@ -85,7 +85,7 @@ final class TlsTranslator {
     }
     UpstreamTlsContext u;
     try {
-      u = config.unpack(UpstreamTlsContext.class);
+      u = Protos.unpack(config, UpstreamTlsContext.class);
     } catch (InvalidProtocolBufferException e) {
       errors.error(path + ".typed_config", "cannot decode UpstreamTlsContext: " + e.getMessage());
       return null;
