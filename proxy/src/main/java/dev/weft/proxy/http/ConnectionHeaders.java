@@ -1,6 +1,8 @@
 package dev.weft.proxy.http;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -29,34 +31,25 @@ final class ConnectionHeaders {
     Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
     while (it.hasNext()) {
       CharSequence n = it.next().getKey();
-      found |= switch (n.length()) {
-        case 2 -> is(n, "te") ? TE : 0;
-        case 7 -> is(n, "upgrade") ? UPGRADE : 0;
-        case 10 -> is(n, "connection") ? CONNECTION : is(n, "keep-alive") ? KEEP_ALIVE : 0;
-        case 16 -> is(n, "proxy-connection") ? PROXY_CONNECTION : 0;
-        default -> 0;
-      };
-      if (n.length() > HTTP2_PREFIX.length() && startsWith(n, HTTP2_PREFIX)) {
+      if (is(n, HttpHeaderNames.TE)) {
+        found |= TE;
+      } else if (is(n, HttpHeaderNames.UPGRADE)) {
+        found |= UPGRADE;
+      } else if (is(n, HttpHeaderNames.CONNECTION)) {
+        found |= CONNECTION;
+      } else if (is(n, HttpHeaderNames.KEEP_ALIVE)) {
+        found |= KEEP_ALIVE;
+      } else if (is(n, HttpHeaderNames.PROXY_CONNECTION)) {
+        found |= PROXY_CONNECTION;
+      } else if (n.length() > HTTP2_PREFIX.length()
+          && AsciiString.regionMatchesAscii(n, true, 0, HTTP2_PREFIX, 0, HTTP2_PREFIX.length())) {
         found |= HTTP2_EXTENSION;
       }
     }
     return found;
   }
 
-  private static boolean is(CharSequence name, String lower) {
-    return startsWith(name, lower); // same length already
-  }
-
-  private static boolean startsWith(CharSequence name, String lowerPrefix) {
-    for (int i = 0; i < lowerPrefix.length(); i++) {
-      char c = name.charAt(i);
-      if (c >= 'A' && c <= 'Z') {
-        c += 'a' - 'A';
-      }
-      if (c != lowerPrefix.charAt(i)) {
-        return false;
-      }
-    }
-    return true;
+  private static boolean is(CharSequence name, AsciiString known) {
+    return AsciiString.contentEqualsIgnoreCase(name, known); // unequal lengths fail at once
   }
 }
