@@ -65,6 +65,10 @@ final class ReportWriter {
     rows.add(new Row("rssLoadMiB", "RSS under load MiB"));
     rows.add(new Row("pssLoadMiB", "PSS under load MiB"));
     rows.add(new Row("pssAnonLoadMiB", "Pss_Anon under load MiB"));
+    for (String r : rates()) {
+      rows.add(new Row("rssMiB@" + r, "RSS MiB @ " + r + " rps"));
+      rows.add(new Row("pssAnonMiB@" + r, "Pss_Anon MiB @ " + r + " rps"));
+    }
     return rows;
   }
 
@@ -197,8 +201,10 @@ final class ReportWriter {
 
   private String perProcessTable(Map<Scenario, Map<String, Spread>> summary) {
     StringBuilder md = new StringBuilder();
+    String low = rates().isEmpty() ? null : rates().getFirst();
     md.append("| scenario | process | CPU s / 1k req (max / 1k / 5k) | RSS idle → load MiB | PSS idle → load MiB"
-        + " | Pss_Anon idle → load MiB | ready ms |\n|---|---|---:|---:|---:|---:|---:|\n");
+        + " | Pss_Anon idle → load MiB | RSS / Pss_Anon MiB @" + (low == null ? "–" : low)
+        + " | ready ms |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
     summary.forEach((s, f) -> {
       for (String process : processes(f)) {
         String p = "[" + process + "]";
@@ -208,6 +214,8 @@ final class ReportWriter {
             .append(cell(f.get("rssIdleMiB" + p))).append(" → ").append(cell(f.get("rssLoadMiB" + p))).append(" | ")
             .append(cell(f.get("pssIdleMiB" + p))).append(" → ").append(cell(f.get("pssLoadMiB" + p))).append(" | ")
             .append(cell(f.get("pssAnonIdleMiB" + p))).append(" → ").append(cell(f.get("pssAnonLoadMiB" + p)))
+            .append(" | ").append(cell(f.get("rssMiB@" + low + p))).append(" / ")
+            .append(cell(f.get("pssAnonMiB@" + low + p)))
             .append(" | ").append(cell(f.get("readyMs" + p))).append(" |\n");
       }
     });

@@ -65,7 +65,9 @@ record ScenarioRun(
    * {@code p99Ms@R}, {@code p999Ms@R}, {@code achievedRps@R}; CPU seconds per 1,000 responses of
    * all proxies together ({@code cpuSecPer1k@P} for every phase P) and of each process
    * ({@code cpuSecPer1k@P[name]}); memory in MiB idle and at the peak under load, totals and per
-   * process ({@code pssIdleMiB}, {@code pssAnonLoadMiB[weft-in]}, ...); {@code readyMs[name]}.
+   * process ({@code pssIdleMiB}, {@code pssAnonLoadMiB[weft-in]}, ...), and at the peak of each
+   * fixed-rate phase R ({@code rssMiB@R}, {@code pssMiB@R}, {@code pssAnonMiB@R}, totals and per
+   * process); {@code readyMs[name]}.
    */
   Map<String, Double> figures() {
     Map<String, Double> f = new LinkedHashMap<>();
@@ -109,6 +111,16 @@ record ScenarioRun(
       putMemory(f, "[" + name + "]", idle.getOrDefault(name, ProcessTreeStats.Memory.ZERO),
           peak.getOrDefault(name, ProcessTreeStats.Memory.ZERO));
     }
+    // The peak of each fixed-rate phase on its own: the memory targets are stated at a rate
+    // (1,000 rps), while the figures above are the peak over every phase, saturation included.
+    for (PhaseResult p : phases) {
+      if (p.phase().closedLoop() || p.peakMemory().isEmpty()) {
+        continue;
+      }
+      String id = p.phase().id();
+      putPhaseMemory(f, id, "", sum(p.peakMemory()));
+      p.peakMemory().forEach((name, m) -> putPhaseMemory(f, id, "[" + name + "]", m));
+    }
     readyMillis.forEach((name, ms) -> f.put("readyMs[" + name + "]", ms));
     return f;
   }
@@ -121,6 +133,13 @@ record ScenarioRun(
     f.put("rssLoadMiB" + suffix, load.rssKiB() / 1024.0);
     f.put("pssLoadMiB" + suffix, load.pssKiB() / 1024.0);
     f.put("pssAnonLoadMiB" + suffix, load.pssAnonKiB() / 1024.0);
+  }
+
+  private static void putPhaseMemory(Map<String, Double> f, String phase, String suffix,
+      ProcessTreeStats.Memory m) {
+    f.put("rssMiB@" + phase + suffix, m.rssKiB() / 1024.0);
+    f.put("pssMiB@" + phase + suffix, m.pssKiB() / 1024.0);
+    f.put("pssAnonMiB@" + phase + suffix, m.pssAnonKiB() / 1024.0);
   }
 
   private static ProcessTreeStats.Memory sum(Map<String, ProcessTreeStats.Memory> byProcess) {

@@ -29,6 +29,31 @@ class ReportWriterTest {
     return new ScenarioRun.PhaseResult(p, r, Duration.ofSeconds(1), Map.of("px", 0.5), Map.of());
   }
 
+  private static ScenarioRun.PhaseResult phase(BenchPlan.Phase p, long rssKiB, long pssAnonKiB) {
+    ScenarioRun.PhaseResult r = phase(p, 10, 0, 10);
+    return new ScenarioRun.PhaseResult(p, r.load(), r.window(), r.cpuSeconds(),
+        Map.of("px", new ProcessTreeStats.Memory(rssKiB, rssKiB, pssAnonKiB)));
+  }
+
+  @Test
+  void memoryIsReportedAtThePeakOfAllPhasesAndOfEachFixedRateOnItsOwn() throws IOException {
+    BenchPlan.Phase max = new BenchPlan.Phase("max", 0, 1, Duration.ZERO, Duration.ofSeconds(1));
+    BenchPlan.Phase r1k = new BenchPlan.Phase("1000", 1000, 1, Duration.ZERO, Duration.ofSeconds(1));
+    BenchPlan.Phase r5k = new BenchPlan.Phase("5000", 5000, 1, Duration.ZERO, Duration.ofSeconds(1));
+    BenchPlan plan = new BenchPlan("test", List.of(Scenario.WEFT), 1, List.of(max, r1k, r5k), Duration.ZERO);
+    ScenarioRun weft = new ScenarioRun(Scenario.WEFT, 1, ScenarioRun.Status.OK, "", Map.of("px", 1L), Map.of(),
+        Map.of("px", new ProcessTreeStats.Memory(2048, 1024, 512)),
+        List.of(phase(max, 90 * 1024, 70 * 1024), phase(r1k, 80 * 1024, 60 * 1024), phase(r5k, 85 * 1024, 65 * 1024)));
+
+    assertThat(weft.figures())
+        .containsEntry("pssAnonLoadMiB[px]", 70.0).containsEntry("rssLoadMiB[px]", 90.0)
+        .containsEntry("pssAnonMiB@1000[px]", 60.0).containsEntry("rssMiB@1000[px]", 80.0)
+        .containsEntry("pssAnonMiB@5000[px]", 65.0).containsEntry("pssAnonMiB@1000", 60.0)
+        .doesNotContainKey("pssAnonMiB@max[px]");
+    String md = new ReportWriter(out, plan, List.of(weft), Map.of(), Map.of()).writeSummary();
+    assertThat(md).contains("RSS / Pss_Anon MiB @1000", "| 80.0 / 60.0 |");
+  }
+
   @Test
   void flagsFixedRatesThatWereNotReachedAndSkippedScenarios() throws IOException {
     BenchPlan.Phase max = new BenchPlan.Phase("max", 0, 1, Duration.ZERO, Duration.ofSeconds(1));
