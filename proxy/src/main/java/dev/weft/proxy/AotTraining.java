@@ -1,5 +1,12 @@
 package dev.weft.proxy;
 
+import dev.weft.certs.CertificateAuthority;
+import dev.weft.certs.CertificateChain;
+import dev.weft.certs.CertificateRequests;
+import dev.weft.certs.KeyType;
+import dev.weft.certs.Pem;
+import dev.weft.certs.SpiffeId;
+import dev.weft.certs.TrustDomain;
 import dev.weft.proxy.bootstrap.BootstrapLoader;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -23,6 +30,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Comparator;
 import java.util.stream.Stream;
 import java.time.Duration;
@@ -116,12 +127,158 @@ public final class AotTraining {
           a.exchange("GET", path, "", true);
         }
       }
+      trainMutualTls(dir, upstreamPort, rounds);
     } finally {
       deleteTree(dir);
       upstream.close().sync();
       group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
     }
     System.out.println("weft: AOT training run done");
+  }
+
+  /**
+   * The mesh hop as it runs in a pod: an outbound sidecar originating mutual TLS (SPIFFE
+   * identities, a SAN match, ALPN) to an inbound sidecar that terminates it, both loaded from
+   * bootstrap files with PEM certificates. Without it, every TLS class (the config messages,
+   * Netty's and the JDK's TLS code, the PEM reader) is loaded, linked and verified afresh at
+   * every start, and each jar they come from is opened, its whole central directory kept on the
+   * heap (the Envoy API jar's alone is 1.5 MB).
+   *
+   * <p>The certificates are issued by a separate JVM ({@link Pki}): no sidecar needs the
+   * certificate authority's BouncyCastle classes, and whatever this JVM loads is archived and
+   * loaded by every sidecar at start-up.
+   */
+  private static final String NAMESPACE = "spiffe://training.weft.internal/ns/training";
+
+  /** {@link Pki} by name: naming its class would load it, and the classes it names, here. */
+  private static final String PKI_MAIN = "dev.weft.proxy.AotTraining$Pki";
+
+  private static void trainMutualTls(Path dir, int upstreamPort, int rounds) throws Exception {
+    Process pki = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+        System.getProperty("java.class.path"), PKI_MAIN, dir.toString())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("pki.log").toFile()).start();
+    if (!pki.waitFor(60, TimeUnit.SECONDS) || pki.exitValue() != 0) {
+      pki.destroyForcibly();
+      throw new IllegalStateException("issuing the training certificates failed: "
+          + Files.readString(dir.resolve("pki.log")));
+    }
+    Path in = dir.resolve("in.yaml");
+    Files.writeString(in, """
+        node: { id: training-in, cluster: training }
+        admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
+        static_resources:
+          listeners:
+          - name: inbound
+            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: inbound
+                  codec_type: AUTO
+                  route_config:
+                    virtual_hosts:
+                    - { name: app, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: app, timeout: 15s } } ] }
+                  http_filters:
+                  - { name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }
+              transport_socket:
+                name: envoy.transport_sockets.tls
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                  require_client_certificate: true
+                  common_tls_context:
+                    alpn_protocols: ["h2", "http/1.1"]
+                    tls_certificates:
+                    - { certificate_chain: { filename: %1$s/in.crt }, private_key: { filename: %1$s/in.key } }
+                    validation_context:
+                      trusted_ca: { filename: %1$s/ca.crt }
+                      match_typed_subject_alt_names:
+                      - { san_type: URI, matcher: { exact: "%2$s/sa/out" } }
+          clusters:
+          - name: app
+            type: STATIC
+            connect_timeout: 1s
+            load_assignment: { cluster_name: app, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: %3$d } } } } ] } ] }
+        """.formatted(dir, NAMESPACE, upstreamPort));
+    var inbound = BootstrapLoader.load(in);
+    try (Sidecar inSidecar = Sidecar.start(inbound.config(), inbound.bootstrap(),
+        new Sidecar.Options(1, true, Duration.ofSeconds(1)))) {
+      Path out = dir.resolve("out.yaml");
+      Files.writeString(out, """
+          node: { id: training-out, cluster: training }
+          admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
+          static_resources:
+            listeners:
+            - name: outbound
+              address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+              filter_chains:
+              - filters:
+                - name: envoy.filters.network.http_connection_manager
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                    stat_prefix: outbound
+                    codec_type: AUTO
+                    route_config:
+                      virtual_hosts:
+                      - { name: peer, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: peer, timeout: 15s } } ] }
+                    http_filters:
+                    - { name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }
+            clusters:
+            - name: peer
+              type: STATIC
+              connect_timeout: 1s
+              typed_extension_protocol_options:
+                envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                  "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                  use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} }
+              transport_socket:
+                name: envoy.transport_sockets.tls
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                  sni: in.training.weft.internal
+                  common_tls_context:
+                    alpn_protocols: ["h2", "http/1.1"]
+                    tls_certificates:
+                    - { certificate_chain: { filename: %1$s/out.crt }, private_key: { filename: %1$s/out.key } }
+                    validation_context:
+                      trusted_ca: { filename: %1$s/ca.crt }
+                      match_typed_subject_alt_names:
+                      - { san_type: URI, matcher: { exact: "%2$s/sa/in" } }
+              load_assignment: { cluster_name: peer, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: %3$d } } } } ] } ] }
+          """.formatted(dir, NAMESPACE, inSidecar.port("inbound")));
+      var outbound = BootstrapLoader.load(out);
+      try (Sidecar outSidecar = Sidecar.start(outbound.config(), outbound.bootstrap(),
+          new Sidecar.Options(1, true, Duration.ofSeconds(1)));
+          TrainingClient client = new TrainingClient(outSidecar.port("outbound"))) {
+        for (int i = 0; i < rounds; i++) {
+          client.ok("GET", "/mesh" + i, "");
+          client.ok("POST", "/mesh", "x".repeat(64));
+        }
+      }
+    }
+  }
+
+  /**
+   * Issues the training run's certificates in its own JVM: a root, and an ECDSA P-256 leaf with
+   * a SPIFFE identity for each side of the hop, as PEM files in the directory it is given.
+   */
+  static final class Pki {
+    private Pki() {}
+
+    public static void main(String[] args) throws Exception {
+      Path dir = Path.of(args[0]);
+      SecureRandom random = new SecureRandom();
+      CertificateAuthority ca = CertificateAuthority.builder(TrustDomain.of("training.weft.internal")).selfSigned();
+      Pem.writeCertificates(dir.resolve("ca.crt"), List.of(ca.rootCertificate()));
+      for (String side : new String[] {"in", "out"}) {
+        KeyPair keys = KeyType.EC_P256.generate(random);
+        SpiffeId id = SpiffeId.forWorkload("training.weft.internal", "training", side);
+        CertificateChain chain = ca.sign(CertificateRequests.create(keys, id), id, Duration.ofHours(1));
+        Pem.writePrivateKey(dir.resolve(side + ".key"), keys.getPrivate());
+        Pem.writeCertificates(dir.resolve(side + ".crt"), chain.certificates());
+      }
+    }
   }
 
   /** A minimal keep-alive HTTP/1.1 client on a plain socket (Content-Length bodies only). */
