@@ -163,90 +163,22 @@ public final class AotTraining {
           + Files.readString(dir.resolve("pki.log")));
     }
     Path in = dir.resolve("in.yaml");
-    Files.writeString(in, """
-        node: { id: training-in, cluster: training }
-        admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
-        static_resources:
-          listeners:
-          - name: inbound
-            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: inbound
-                  codec_type: AUTO
-                  route_config:
-                    virtual_hosts:
-                    - { name: app, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: app, timeout: 15s } } ] }
-                  http_filters:
-                  - { name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }
-              transport_socket:
-                name: envoy.transport_sockets.tls
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
-                  require_client_certificate: true
-                  common_tls_context:
-                    alpn_protocols: ["h2", "http/1.1"]
-                    tls_certificates:
-                    - { certificate_chain: { filename: %1$s/in.crt }, private_key: { filename: %1$s/in.key } }
-                    validation_context:
-                      trusted_ca: { filename: %1$s/ca.crt }
-                      match_typed_subject_alt_names:
-                      - { san_type: URI, matcher: { exact: "%2$s/sa/out" } }
-          clusters:
-          - name: app
-            type: STATIC
-            connect_timeout: 1s
-            load_assignment: { cluster_name: app, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: %3$d } } } } ] } ] }
-        """.formatted(dir, NAMESPACE, upstreamPort));
+    Files.writeString(in, hopSide("in", "inbound", "app", upstreamPort,
+        "transport_socket: { name: envoy.transport_sockets.tls, typed_config: {"
+            + " \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext,"
+            + " require_client_certificate: true, common_tls_context: " + commonTls(dir, "in", "out") + " } }",
+        ""));
     var inbound = BootstrapLoader.load(in);
     try (Sidecar inSidecar = Sidecar.start(inbound.config(), inbound.bootstrap(),
         new Sidecar.Options(1, true, Duration.ofSeconds(1)))) {
       Path out = dir.resolve("out.yaml");
-      Files.writeString(out, """
-          node: { id: training-out, cluster: training }
-          admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
-          static_resources:
-            listeners:
-            - name: outbound
-              address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-              filter_chains:
-              - filters:
-                - name: envoy.filters.network.http_connection_manager
-                  typed_config:
-                    "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                    stat_prefix: outbound
-                    codec_type: AUTO
-                    route_config:
-                      virtual_hosts:
-                      - { name: peer, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: peer, timeout: 15s } } ] }
-                    http_filters:
-                    - { name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }
-            clusters:
-            - name: peer
-              type: STATIC
-              connect_timeout: 1s
-              typed_extension_protocol_options:
-                envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-                  "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                  use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} }
-              transport_socket:
-                name: envoy.transport_sockets.tls
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
-                  sni: in.training.weft.internal
-                  common_tls_context:
-                    alpn_protocols: ["h2", "http/1.1"]
-                    tls_certificates:
-                    - { certificate_chain: { filename: %1$s/out.crt }, private_key: { filename: %1$s/out.key } }
-                    validation_context:
-                      trusted_ca: { filename: %1$s/ca.crt }
-                      match_typed_subject_alt_names:
-                      - { san_type: URI, matcher: { exact: "%2$s/sa/in" } }
-              load_assignment: { cluster_name: peer, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: %3$d } } } } ] } ] }
-          """.formatted(dir, NAMESPACE, inSidecar.port("inbound")));
+      Files.writeString(out, hopSide("out", "outbound", "peer", inSidecar.port("inbound"), "",
+          "typed_extension_protocol_options: { envoy.extensions.upstreams.http.v3.HttpProtocolOptions: {"
+              + " \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions,"
+              + " use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} } } },"
+              + " transport_socket: { name: envoy.transport_sockets.tls, typed_config: {"
+              + " \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext,"
+              + " sni: in.training.weft.internal, common_tls_context: " + commonTls(dir, "out", "in") + " } },"));
       var outbound = BootstrapLoader.load(out);
       try (Sidecar outSidecar = Sidecar.start(outbound.config(), outbound.bootstrap(),
           new Sidecar.Options(1, true, Duration.ofSeconds(1)));
@@ -257,6 +189,49 @@ public final class AotTraining {
         }
       }
     }
+  }
+
+  /**
+   * One side of the training hop: a listener routing every request to one static cluster, as
+   * the bench's sidecars do; {@code listenerTls} and {@code clusterOptions} are flow-style YAML
+   * for the listener's filter chain and the cluster (each empty or ending in a separator).
+   */
+  private static String hopSide(String side, String listener, String cluster, int port,
+      String listenerTls, String clusterOptions) {
+    return """
+        node: { id: training-%1$s, cluster: training }
+        admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
+        static_resources:
+          listeners:
+          - name: %2$s
+            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: %2$s
+                  codec_type: AUTO
+                  route_config:
+                    virtual_hosts:
+                    - { name: %3$s, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: %3$s, timeout: 15s } } ] }
+                  http_filters:
+                  - { name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }
+              %4$s
+          clusters:
+          - { name: %3$s, type: STATIC, connect_timeout: 1s, %5$s
+              load_assignment: { cluster_name: %3$s, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: %6$d } } } } ] } ] } }
+        """.formatted(side, listener, cluster, listenerTls, clusterOptions, port);
+  }
+
+  /** The common TLS context of side {@code side}: its own certificate, and the peer's SPIFFE ID required. */
+  private static String commonTls(Path dir, String side, String peer) {
+    return "{ alpn_protocols: [\"h2\", \"http/1.1\"], tls_certificates: [ { certificate_chain: { filename: %1$s/%2$s.crt },"
+        .formatted(dir, side)
+        + " private_key: { filename: %1$s/%2$s.key } } ], validation_context: { trusted_ca: { filename: %1$s/ca.crt },"
+            .formatted(dir, side)
+        + " match_typed_subject_alt_names: [ { san_type: URI, matcher: { exact: \"%s/sa/%s\" } } ] } }"
+            .formatted(NAMESPACE, peer);
   }
 
   /**
