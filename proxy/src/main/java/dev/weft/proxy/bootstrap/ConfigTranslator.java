@@ -53,6 +53,7 @@ import io.envoyproxy.envoy.config.rbac.v3.Policy;
 import io.envoyproxy.envoy.config.rbac.v3.Principal;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.listener.http_inspector.v3.HttpInspector;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -305,11 +306,11 @@ public final class ConfigTranslator {
   private NetworkFilterConfig networkFilter(Filter f, String path, Map<String, ClusterConfig> clusters) {
     String type = typeName(f.getTypedConfig());
     if (HCM.equals(type)) {
-      return httpConnectionManager(unpack(f.getTypedConfig(), HttpConnectionManager.class, path),
+      return httpConnectionManager(unpack(f.getTypedConfig(), HttpConnectionManager.getDefaultInstance(), path),
           path + ".typed_config", clusters);
     }
     if (TCP_PROXY.equals(type)) {
-      TcpProxy tp = unpack(f.getTypedConfig(), TcpProxy.class, path);
+      TcpProxy tp = unpack(f.getTypedConfig(), TcpProxy.getDefaultInstance(), path);
       if (tp.getCluster().isEmpty()) {
         error(path + ".typed_config.cluster", "a cluster is required");
         return null;
@@ -367,7 +368,7 @@ public final class ConfigTranslator {
         }
         String name = f.getName().isEmpty() ? "envoy.filters.http.fault" : f.getName();
         faultFilters.add(fault(unpack(f.getTypedConfig(),
-            io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.class, fp), name, fp + ".typed_config"));
+            HTTPFault.getDefaultInstance(), fp), name, fp + ".typed_config"));
         if (last) {
           error(fp, "the router (envoy.filters.http.router) must be the last HTTP filter");
         }
@@ -479,7 +480,8 @@ public final class ConfigTranslator {
 
   /** An {@code envoy.filters.http.rbac} filter; null when it has no {@code rules} (no enforcement, as Envoy). */
   private RbacConfig httpRbac(HttpFilter f, String path) {
-    var config = unpack(f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.class, path);
+    var config = unpack(f.getTypedConfig(),
+        io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(), path);
     if (!config.hasRules()) {
       return null;
     }
@@ -495,7 +497,8 @@ public final class ConfigTranslator {
           + "typed_config of type " + NETWORK_RBAC + "; only RBAC filters may precede the terminal filter)");
       return null;
     }
-    var config = unpack(f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.class, path);
+    var config = unpack(f.getTypedConfig(),
+        io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance(), path);
     if (config.getStatPrefix().isEmpty()) {
       error(path + ".typed_config.stat_prefix", "a stat_prefix is required");
     }
@@ -990,7 +993,7 @@ public final class ConfigTranslator {
         (int) Math.min(Integer.MAX_VALUE, selection == 0 ? 1 : Math.max(0, selection)), bufferLimit);
   }
 
-  private FaultConfig fault(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault f, String name,
+  private FaultConfig fault(HTTPFault f, String name,
       String path) {
     Duration delay = null;
     FractionalPercent delayPercent = FractionalPercent.NEVER;
@@ -1067,7 +1070,7 @@ public final class ConfigTranslator {
         error(p, "no fault filter named '" + e.getKey() + "' in this connection manager's http_filters");
       } else {
         out.put(e.getKey(), fault(unpack(e.getValue(),
-            io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.class, p), e.getKey(), p));
+            HTTPFault.getDefaultInstance(), p), e.getKey(), p));
       }
     }
     return out;
@@ -1208,7 +1211,7 @@ public final class ConfigTranslator {
         error(ep, "'" + typeName(e.getValue()) + "' (expected: " + UPSTREAM_HTTP_OPTIONS + ")");
         continue;
       }
-      HttpProtocolOptions o = unpack(e.getValue(), HttpProtocolOptions.class, ep);
+      HttpProtocolOptions o = unpack(e.getValue(), HttpProtocolOptions.getDefaultInstance(), ep);
       if (o.hasCommonHttpProtocolOptions()) {
         common = o.getCommonHttpProtocolOptions();
       }
@@ -1608,16 +1611,12 @@ public final class ConfigTranslator {
     return any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1);
   }
 
-  private <T extends Message> T unpack(Any any, Class<T> type, String path) {
+  private <T extends Message> T unpack(Any any, T prototype, String path) {
     try {
-      return Protos.unpack(any, type);
+      return Protos.unpack(any, prototype);
     } catch (InvalidProtocolBufferException e) {
-      error(path, "cannot decode " + type.getSimpleName() + ": " + e.getMessage());
-      try {
-        return type.cast(type.getMethod("getDefaultInstance").invoke(null));
-      } catch (ReflectiveOperationException r) {
-        throw new IllegalStateException(r);
-      }
+      error(path, "cannot decode " + prototype.getClass().getSimpleName() + ": " + e.getMessage());
+      return prototype;
     }
   }
 

@@ -60,7 +60,7 @@ final class TlsTranslator {
     }
     DownstreamTlsContext d;
     try {
-      d = Protos.unpack(config, DownstreamTlsContext.class);
+      d = Protos.unpack(config, DownstreamTlsContext.getDefaultInstance());
     } catch (InvalidProtocolBufferException e) {
       errors.error(path + ".typed_config", "cannot decode DownstreamTlsContext: " + e.getMessage());
       return null;
@@ -85,7 +85,7 @@ final class TlsTranslator {
     }
     UpstreamTlsContext u;
     try {
-      u = Protos.unpack(config, UpstreamTlsContext.class);
+      u = Protos.unpack(config, UpstreamTlsContext.getDefaultInstance());
     } catch (InvalidProtocolBufferException e) {
       errors.error(path + ".typed_config", "cannot decode UpstreamTlsContext: " + e.getMessage());
       return null;
