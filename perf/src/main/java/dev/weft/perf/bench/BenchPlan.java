@@ -67,8 +67,8 @@ record BenchPlan(String name, List<Scenario> scenarios, int repeats, List<Phase>
   }
 
   /**
-   * Unmeasured load before each scenario's first phase, so JIT-compiled proxies are measured
-   * in steady state: four times the first phase's warm-up, between 8 and 30 seconds.
+   * The shortest unmeasured load before each scenario's first phase, so JIT-compiled proxies are
+   * measured in steady state: four times the first phase's warm-up, between 8 and 30 seconds.
    */
   Duration prime() {
     Duration d = phases.getFirst().warmup().multipliedBy(4);
@@ -76,6 +76,27 @@ record BenchPlan(String name, List<Scenario> scenarios, int repeats, List<Phase>
       return Duration.ofSeconds(8);
     }
     return d.compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : d;
+  }
+
+  /**
+   * The longest priming: unmeasured load goes on past {@link #prime()} in slices of
+   * {@link #primeSlice()} until the closed-loop rate is {@linkplain #steady steady}, but no longer
+   * than this (three times the minimum, at most 45 seconds).
+   */
+  Duration primeMax() {
+    Duration d = prime().multipliedBy(3);
+    return d.compareTo(Duration.ofSeconds(45)) > 0 ? Duration.ofSeconds(45) : d;
+  }
+
+  /** One slice of priming load: the first phase's warm-up, at least 2 seconds. */
+  Duration primeSlice() {
+    Duration w = phases.getFirst().warmup();
+    return w.compareTo(Duration.ofSeconds(2)) < 0 ? Duration.ofSeconds(2) : w;
+  }
+
+  /** Whether two successive priming slices' rates are within 5 % of each other. */
+  static boolean steady(double previousRps, double lastRps) {
+    return previousRps > 0 && Math.abs(lastRps - previousRps) <= 0.05 * previousRps;
   }
 
   /** Total load time of the plan, without process start-up. */

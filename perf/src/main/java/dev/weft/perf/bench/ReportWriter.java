@@ -50,6 +50,7 @@ final class ReportWriter {
   private List<Row> resultRows() {
     List<Row> rows = new ArrayList<>();
     rows.add(new Row("maxRps", "max rps (closed loop)"));
+    rows.add(new Row("primeS", "priming until the closed-loop rate is steady, s"));
     for (String r : rates()) {
       for (String p : List.of("p50", "p90", "p99", "p999")) {
         rows.add(new Row(p + "Ms@" + r, (p.equals("p999") ? "p99.9" : p) + " ms @ " + r + " rps"));

@@ -17,6 +17,8 @@ import java.util.Map;
  * @param readyMillis Weft sidecars: milliseconds from spawn to {@code /ready} answering 200
  * @param idle        memory of each process once ready, before any load
  * @param phases      the load phases in the order they ran
+ * @param primeSeconds how long unmeasured load ran before the first phase, until the closed-loop
+ *                    rate was steady (0 when not primed)
  */
 record ScenarioRun(
     Scenario scenario,
@@ -26,7 +28,8 @@ record ScenarioRun(
     Map<String, Long> processes,
     Map<String, Double> readyMillis,
     Map<String, ProcessTreeStats.Memory> idle,
-    List<PhaseResult> phases) {
+    List<PhaseResult> phases,
+    double primeSeconds) {
 
   /** Outcome of a scenario run. */
   enum Status {
@@ -57,7 +60,7 @@ record ScenarioRun(
   }
 
   static ScenarioRun notRun(Scenario scenario, int repeat, Status status, String reason) {
-    return new ScenarioRun(scenario, repeat, status, reason, Map.of(), Map.of(), Map.of(), List.of());
+    return new ScenarioRun(scenario, repeat, status, reason, Map.of(), Map.of(), Map.of(), List.of(), 0);
   }
 
   /**
@@ -122,6 +125,9 @@ record ScenarioRun(
       p.peakMemory().forEach((name, m) -> putPhaseMemory(f, id, "[" + name + "]", m));
     }
     readyMillis.forEach((name, ms) -> f.put("readyMs[" + name + "]", ms));
+    if (primeSeconds > 0) {
+      f.put("primeS", primeSeconds);
+    }
     return f;
   }
 

@@ -54,7 +54,7 @@ final class ScenarioRunner {
       for (ManagedProcess p : deployment.processes()) {
         idle.put(p.name(), stats.memory(p.pid()));
       }
-      prime(deployment);
+      double primed = prime(deployment);
       List<ScenarioRun.PhaseResult> phases = new ArrayList<>();
       for (BenchPlan.Phase phase : plan.phases()) {
         ScenarioRun.PhaseResult result = runPhase(deployment, phase);
@@ -63,31 +63,55 @@ final class ScenarioRunner {
         String broken = brokenBy(deployment, result);
         if (broken != null) {
           return new ScenarioRun(scenario, repeat, ScenarioRun.Status.FAILED, broken, pids,
-              deployment.readyMillis(), idle, phases);
+              deployment.readyMillis(), idle, phases, primed);
         }
       }
-      return new ScenarioRun(scenario, repeat, ScenarioRun.Status.OK, "", pids, deployment.readyMillis(), idle, phases);
+      return new ScenarioRun(scenario, repeat, ScenarioRun.Status.OK, "", pids, deployment.readyMillis(), idle, phases,
+          primed);
     }
   }
 
   /**
-   * Unmeasured closed-loop load before the first phase, the same for every scenario: a JVM
-   * proxy reaches steady state only after its JIT has compiled the hot paths, which the short
-   * per-phase warm-ups do not cover. The report states the priming time.
+   * Unmeasured closed-loop load before the first phase, by the same rule for every scenario: a
+   * JVM proxy reaches steady state only after its JIT has compiled the hot paths, which the short
+   * per-phase warm-ups do not cover, and on a contended core that takes longer when the machine
+   * is slower. The load runs in slices for at least {@link BenchPlan#prime()}, then until two
+   * slices in a row have rates within 5 % of each other, at most {@link BenchPlan#primeMax()}.
+   *
+   * @return how long the priming ran, in seconds (0 without priming)
    */
-  private void prime(Deployment deployment) throws InterruptedException {
-    Duration prime = plan.prime();
-    if (prime.isZero()) {
-      return;
+  private double prime(Deployment deployment) throws InterruptedException {
+    Duration min = plan.prime();
+    if (min.isZero()) {
+      return 0;
     }
-    LoadResult r = LoadGenerator.run(LoadConfig.builder("127.0.0.1", deployment.targetPort())
-        .protocol(Protocol.H1)
-        .connections(plan.phases().getFirst().connections())
-        .rate(0)
-        .warmup(Duration.ZERO)
-        .duration(prime)
-        .build(), t -> { });
-    log.printf(Locale.ROOT, "  primed for %d s (%d requests, not measured)%n", prime.toSeconds(), r.requests());
+    Duration slice = plan.primeSlice();
+    Duration max = plan.primeMax();
+    Duration elapsed = Duration.ZERO;
+    long requests = 0;
+    double previous = 0;
+    double last = 0;
+    boolean steady = false;
+    while (elapsed.compareTo(max) < 0) {
+      LoadResult r = LoadGenerator.run(LoadConfig.builder("127.0.0.1", deployment.targetPort())
+          .protocol(Protocol.H1)
+          .connections(plan.phases().getFirst().connections())
+          .rate(0)
+          .warmup(Duration.ZERO)
+          .duration(slice)
+          .build(), t -> { });
+      elapsed = elapsed.plus(slice);
+      requests += r.requests();
+      previous = last;
+      last = r.requests() / (slice.toNanos() / 1e9);
+      steady = BenchPlan.steady(previous, last);
+      if (steady && elapsed.compareTo(min) >= 0) {
+        break;
+      }
+    }
+    log.printf(Locale.ROOT, "  primed for %d s (%d requests, not measured): %s at %.0f rps%n", elapsed.toSeconds(),
+        requests, steady ? "steady" : "still changing", last);
+    return elapsed.toNanos() / 1e9;
   }
 
   private Deployment start(Scenario scenario) throws IOException, InterruptedException, ScenarioUnavailableException {

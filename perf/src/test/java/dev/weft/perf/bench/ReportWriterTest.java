@@ -7,6 +7,7 @@ import dev.weft.perf.LoadConfig;
 import dev.weft.perf.LoadResult;
 import dev.weft.perf.Outcome;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -43,15 +44,20 @@ class ReportWriterTest {
     BenchPlan plan = new BenchPlan("test", List.of(Scenario.WEFT), 1, List.of(max, r1k, r5k), Duration.ZERO);
     ScenarioRun weft = new ScenarioRun(Scenario.WEFT, 1, ScenarioRun.Status.OK, "", Map.of("px", 1L), Map.of(),
         Map.of("px", new ProcessTreeStats.Memory(2048, 1024, 512)),
-        List.of(phase(max, 90 * 1024, 70 * 1024), phase(r1k, 80 * 1024, 60 * 1024), phase(r5k, 85 * 1024, 65 * 1024)));
+        List.of(phase(max, 90 * 1024, 70 * 1024), phase(r1k, 80 * 1024, 60 * 1024), phase(r5k, 85 * 1024, 65 * 1024)),
+        35);
 
     assertThat(weft.figures())
         .containsEntry("pssAnonLoadMiB[px]", 70.0).containsEntry("rssLoadMiB[px]", 90.0)
         .containsEntry("pssAnonMiB@1000[px]", 60.0).containsEntry("rssMiB@1000[px]", 80.0)
         .containsEntry("pssAnonMiB@5000[px]", 65.0).containsEntry("pssAnonMiB@1000", 60.0)
-        .doesNotContainKey("pssAnonMiB@max[px]");
+        .doesNotContainKey("pssAnonMiB@max[px]").containsEntry("primeS", 35.0);
     String md = new ReportWriter(out, plan, List.of(weft), Map.of(), Map.of()).writeSummary();
     assertThat(md).contains("RSS / Pss_Anon MiB @1000", "| 80.0 / 60.0 |");
+    Path results = out.resolve("RESULTS.md");
+    new ReportWriter(out, plan, List.of(weft), Map.of(), Map.of()).writeResultsFile(results, "run");
+    assertThat(Files.readString(results))
+        .contains("| priming until the closed-loop rate is steady, s | 35.0 |");
   }
 
   @Test
@@ -62,7 +68,7 @@ class ReportWriterTest {
         Duration.ZERO);
     ScenarioRun weft = new ScenarioRun(Scenario.WEFT, 1, ScenarioRun.Status.OK, "", Map.of("px", 1L), Map.of(),
         Map.of("px", new ProcessTreeStats.Memory(2048, 1024, 512)),
-        List.of(phase(max, 500, 0, 500), phase(r100, 50, 50, 50)));
+        List.of(phase(max, 500, 0, 500), phase(r100, 50, 50, 50)), 0);
     ScenarioRun nginx = ScenarioRun.notRun(Scenario.NGINX, 1, ScenarioRun.Status.SKIPPED, "nginx is not installed");
     String md = new ReportWriter(out, plan, List.of(weft, nginx), Map.of(), Map.of()).writeSummary();
 
