@@ -80,7 +80,7 @@ record BenchPlan(String name, List<Scenario> scenarios, int repeats, List<Phase>
 
   /**
    * The longest priming: unmeasured load goes on past {@link #prime()} in slices of
-   * {@link #primeSlice()} until the closed-loop rate is {@linkplain #steady steady}, but no longer
+   * {@link #primeSlice()} until the closed-loop rate is {@linkplain #steady(List) steady}, but no longer
    * than this (three times the minimum, at most 45 seconds).
    */
   Duration primeMax() {
@@ -94,9 +94,19 @@ record BenchPlan(String name, List<Scenario> scenarios, int repeats, List<Phase>
     return w.compareTo(Duration.ofSeconds(2)) < 0 ? Duration.ofSeconds(2) : w;
   }
 
-  /** Whether two successive priming slices' rates are within 5 % of each other. */
-  static boolean steady(double previousRps, double lastRps) {
-    return previousRps > 0 && Math.abs(lastRps - previousRps) <= 0.05 * previousRps;
+  /**
+   * Whether priming has reached a steady rate: the last three slices' rates lie within 5 % of
+   * the highest of them. Two slices are not enough: while a JIT compiles, the rate can hold
+   * still for a while before it climbs again.
+   */
+  static boolean steady(List<Double> sliceRps) {
+    if (sliceRps.size() < 3) {
+      return false;
+    }
+    List<Double> last = sliceRps.subList(sliceRps.size() - 3, sliceRps.size());
+    double hi = last.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    double lo = last.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+    return hi > 0 && hi - lo <= 0.05 * hi;
   }
 
   /** Total load time of the plan, without process start-up. */

@@ -124,7 +124,7 @@ public final class BenchSuite {
         .toList() + String.format(Locale.ROOT, ", each %d s warm-up + %d s measured, %d HTTP/1.1 connections",
         first.warmup().toSeconds(), first.duration().toSeconds(), first.connections()));
     s.put("priming", String.format(Locale.ROOT, "unmeasured closed-loop load per scenario before its first phase, "
-        + "in %d s slices for at least %d s, then until two slices in a row are within 5 %% of each other (at most %d s): "
+        + "in %d s slices for at least %d s, then until three slices in a row are within 5 %% of each other (at most %d s): "
         + "JIT warm-up, the same rule for every scenario; the time it took is a figure",
         plan.primeSlice().toSeconds(), plan.prime().toSeconds(), plan.primeMax().toSeconds()));
     s.put("upstream", "FixedResponseServer (100-byte body), " + c.upstreamThreads() + " event loop(s), "

@@ -94,29 +94,31 @@ record ScenarioRun(
     if (processes.isEmpty()) {
       return f;
     }
-    for (PhaseResult p : phases) {
+    // A phase whose window was not sampled has no CPU or memory figures (never zeros).
+    List<PhaseResult> sampled = phases.stream().filter(p -> !p.window().isZero()).toList();
+    for (PhaseResult p : sampled) {
       double total = 0;
       for (Map.Entry<String, Double> e : p.cpuSeconds().entrySet()) {
         total += e.getValue();
       }
       f.put("cpuSecPer1k@" + p.phase().id(), perThousand(total, p.responses()));
     }
-    for (PhaseResult p : phases) {
+    for (PhaseResult p : sampled) {
       p.cpuSeconds().forEach((name, cpu) ->
           f.put("cpuSecPer1k@" + p.phase().id() + "[" + name + "]", perThousand(cpu, p.responses())));
     }
     Map<String, ProcessTreeStats.Memory> peak = new LinkedHashMap<>();
-    for (PhaseResult p : phases) {
+    for (PhaseResult p : sampled) {
       p.peakMemory().forEach((name, m) -> peak.merge(name, m, ProcessTreeStats.Memory::max));
     }
-    putMemory(f, "", sum(idle), sum(peak));
+    putMemory(f, "", sum(idle), sampled.isEmpty() ? null : sum(peak));
     for (String name : processes.keySet()) {
       putMemory(f, "[" + name + "]", idle.getOrDefault(name, ProcessTreeStats.Memory.ZERO),
-          peak.getOrDefault(name, ProcessTreeStats.Memory.ZERO));
+          sampled.isEmpty() ? null : peak.getOrDefault(name, ProcessTreeStats.Memory.ZERO));
     }
     // The peak of each fixed-rate phase on its own: the memory targets are stated at a rate
     // (1,000 rps), while the figures above are the peak over every phase, saturation included.
-    for (PhaseResult p : phases) {
+    for (PhaseResult p : sampled) {
       if (p.phase().closedLoop() || p.peakMemory().isEmpty()) {
         continue;
       }
@@ -136,6 +138,9 @@ record ScenarioRun(
     f.put("rssIdleMiB" + suffix, idle.rssKiB() / 1024.0);
     f.put("pssIdleMiB" + suffix, idle.pssKiB() / 1024.0);
     f.put("pssAnonIdleMiB" + suffix, idle.pssAnonKiB() / 1024.0);
+    if (load == null) {
+      return; // no phase was sampled
+    }
     f.put("rssLoadMiB" + suffix, load.rssKiB() / 1024.0);
     f.put("pssLoadMiB" + suffix, load.pssKiB() / 1024.0);
     f.put("pssAnonLoadMiB" + suffix, load.pssAnonKiB() / 1024.0);

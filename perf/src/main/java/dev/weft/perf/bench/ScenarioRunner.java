@@ -75,7 +75,7 @@ final class ScenarioRunner {
    * Unmeasured closed-loop load before the first phase, by the same rule for every scenario: a
    * JVM proxy reaches steady state only after its JIT has compiled the hot paths, which the short
    * per-phase warm-ups do not cover, and on a contended core that takes longer when the machine
-   * is slower. The load runs in slices for at least {@link BenchPlan#prime()}, then until two
+   * is slower. The load runs in slices for at least {@link BenchPlan#prime()}, then until three
    * slices in a row have rates within 5 % of each other, at most {@link BenchPlan#primeMax()}.
    *
    * @return how long the priming ran, in seconds (0 without priming)
@@ -89,8 +89,7 @@ final class ScenarioRunner {
     Duration max = plan.primeMax();
     Duration elapsed = Duration.ZERO;
     long requests = 0;
-    double previous = 0;
-    double last = 0;
+    List<Double> rates = new ArrayList<>();
     boolean steady = false;
     while (elapsed.compareTo(max) < 0) {
       LoadResult r = LoadGenerator.run(LoadConfig.builder("127.0.0.1", deployment.targetPort())
@@ -102,15 +101,14 @@ final class ScenarioRunner {
           .build(), t -> { });
       elapsed = elapsed.plus(slice);
       requests += r.requests();
-      previous = last;
-      last = r.requests() / (slice.toNanos() / 1e9);
-      steady = BenchPlan.steady(previous, last);
+      rates.add(r.requests() / (slice.toNanos() / 1e9));
+      steady = BenchPlan.steady(rates);
       if (steady && elapsed.compareTo(min) >= 0) {
         break;
       }
     }
     log.printf(Locale.ROOT, "  primed for %d s (%d requests, not measured): %s at %.0f rps%n", elapsed.toSeconds(),
-        requests, steady ? "steady" : "still changing", last);
+        requests, steady ? "steady" : "still changing", rates.getLast());
     return elapsed.toNanos() / 1e9;
   }
 
@@ -147,7 +145,10 @@ final class ScenarioRunner {
     AtomicLong t0 = new AtomicLong();
     CountDownLatch started = new CountDownLatch(1);
     WindowSampler sampler = new WindowSampler(deployment.processes(), t0, started, phase);
-    Thread samplerThread = Thread.ofVirtual().name("window-sampler").start(sampler);
+    // A platform thread: the sampler must wake at the window's start and end whatever the
+    // virtual-thread carriers are doing (the benchmark JVM is pinned to few CPUs). A virtual
+    // sampler missed whole phases after long priming: no CPU or memory for them.
+    Thread samplerThread = Thread.ofPlatform().daemon().name("window-sampler").start(sampler);
     LoadResult result;
     try {
       result = LoadGenerator.run(config, t -> {
@@ -166,6 +167,9 @@ final class ScenarioRunner {
     if (sampler.failure != null) {
       throw new IllegalStateException("sampling " + phase.id() + " failed: " + sampler.failure.getMessage(),
           sampler.failure);
+    }
+    if (sampler.windowNanos == 0 && !deployment.processes().isEmpty()) {
+      log.printf(Locale.ROOT, "  warning: %s: CPU and memory were not sampled in this phase%n", phase.id());
     }
     return new ScenarioRun.PhaseResult(phase, result, Duration.ofNanos(sampler.windowNanos), sampler.cpu, sampler.peak);
   }

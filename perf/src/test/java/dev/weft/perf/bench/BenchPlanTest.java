@@ -21,11 +21,11 @@ class BenchPlanTest {
   }
 
   @Test
-  void aRateIsSteadyWhenTheLastSliceIsWithinFivePercentOfThePrevious() {
-    assertThat(BenchPlan.steady(10_000, 10_400)).isTrue();
-    assertThat(BenchPlan.steady(10_000, 9_600)).isTrue();
-    assertThat(BenchPlan.steady(10_000, 10_600)).isFalse(); // still warming up
-    assertThat(BenchPlan.steady(10_000, 9_000)).isFalse();
-    assertThat(BenchPlan.steady(0, 0)).isFalse(); // no previous slice yet
+  void aRateIsSteadyWhenTheLastThreeSlicesAreWithinFivePercent() {
+    assertThat(BenchPlan.steady(List.of(10_000.0, 10_400.0))).isFalse(); // too few slices
+    assertThat(BenchPlan.steady(List.of(4_000.0, 10_000.0, 10_300.0, 9_900.0))).isTrue();
+    assertThat(BenchPlan.steady(List.of(4_000.0, 4_100.0, 9_000.0))).isFalse(); // a plateau, then climbing
+    assertThat(BenchPlan.steady(List.of(10_000.0, 10_600.0, 10_700.0))).isFalse();
+    assertThat(BenchPlan.steady(List.of(0.0, 0.0, 0.0))).isFalse();
   }
 }

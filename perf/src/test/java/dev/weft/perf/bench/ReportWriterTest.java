@@ -61,6 +61,25 @@ class ReportWriterTest {
   }
 
   @Test
+  void aPhaseWhoseWindowWasNotSampledHasNoCpuOrLoadMemoryFigures() {
+    BenchPlan.Phase max = new BenchPlan.Phase("max", 0, 1, Duration.ZERO, Duration.ofSeconds(1));
+    BenchPlan.Phase r1k = new BenchPlan.Phase("1000", 1000, 1, Duration.ZERO, Duration.ofSeconds(1));
+    ScenarioRun.PhaseResult sampled = phase(max, 90 * 1024, 70 * 1024);
+    ScenarioRun.PhaseResult missed = new ScenarioRun.PhaseResult(r1k, phase(r1k, 10, 0, 10).load(), Duration.ZERO,
+        Map.of(), Map.of());
+    ScenarioRun one = new ScenarioRun(Scenario.WEFT, 1, ScenarioRun.Status.OK, "", Map.of("px", 1L), Map.of(),
+        Map.of("px", new ProcessTreeStats.Memory(2048, 1024, 512)), List.of(sampled, missed), 0);
+    assertThat(one.figures()).containsKey("cpuSecPer1k@max").containsKey("p50Ms@1000")
+        .doesNotContainKeys("cpuSecPer1k@1000", "cpuSecPer1k@1000[px]", "rssMiB@1000", "primeS")
+        .containsEntry("rssLoadMiB", 90.0);
+
+    ScenarioRun none = new ScenarioRun(Scenario.WEFT, 1, ScenarioRun.Status.OK, "", Map.of("px", 1L), Map.of(),
+        Map.of("px", new ProcessTreeStats.Memory(2048, 1024, 512)), List.of(missed), 0);
+    assertThat(none.figures()).containsEntry("rssIdleMiB", 2.0)
+        .doesNotContainKeys("cpuSecPer1k@1000", "rssLoadMiB", "pssAnonLoadMiB[px]");
+  }
+
+  @Test
   void flagsFixedRatesThatWereNotReachedAndSkippedScenarios() throws IOException {
     BenchPlan.Phase max = new BenchPlan.Phase("max", 0, 1, Duration.ZERO, Duration.ofSeconds(1));
     BenchPlan.Phase r100 = new BenchPlan.Phase("100", 100, 1, Duration.ZERO, Duration.ofSeconds(1));
