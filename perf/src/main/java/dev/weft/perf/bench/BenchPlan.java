@@ -12,8 +12,11 @@ import java.util.List;
  * @param repeats     how many times every scenario is measured; each repeat starts fresh processes
  * @param phases      load phases run against each scenario, in order
  * @param settle      pause after the proxies are ready, before the idle memory sample
+ * @param primeUntilSteady whether priming goes on past {@link #prime()} until the closed-loop
+ *                    rate is steady (false: exactly {@link #prime()})
  */
-record BenchPlan(String name, List<Scenario> scenarios, int repeats, List<Phase> phases, Duration settle) {
+record BenchPlan(String name, List<Scenario> scenarios, int repeats, List<Phase> phases, Duration settle,
+    boolean primeUntilSteady) {
 
   /** The fixed rates of the open-loop phases. */
   static final List<Integer> RATES = List.of(1_000, 5_000);
@@ -57,13 +60,13 @@ record BenchPlan(String name, List<Scenario> scenarios, int repeats, List<Phase>
   /** Three repeats of 5 s warm-up + 15 s measured per phase: about 4 minutes per scenario. */
   static BenchPlan full(List<Scenario> scenarios) {
     return new BenchPlan("full", scenarios, 3,
-        standardPhases(Duration.ofSeconds(5), Duration.ofSeconds(15), 16), Duration.ofSeconds(2));
+        standardPhases(Duration.ofSeconds(5), Duration.ofSeconds(15), 16), Duration.ofSeconds(2), true);
   }
 
   /** One repeat of 2 s warm-up + 6 s measured per phase: about two minutes for all four scenarios. */
   static BenchPlan quick(List<Scenario> scenarios) {
     return new BenchPlan("quick", scenarios, 1,
-        standardPhases(Duration.ofSeconds(2), Duration.ofSeconds(6), 16), Duration.ofSeconds(1));
+        standardPhases(Duration.ofSeconds(2), Duration.ofSeconds(6), 16), Duration.ofSeconds(1), false);
   }
 
   /**
@@ -81,11 +84,12 @@ record BenchPlan(String name, List<Scenario> scenarios, int repeats, List<Phase>
   /**
    * The longest priming: unmeasured load goes on past {@link #prime()} in slices of
    * {@link #primeSlice()} until the closed-loop rate is {@linkplain #steady(List) steady}, but no longer
-   * than this (three times the minimum, at most 45 seconds). The quick plan keeps its fixed
-   * priming, so that it stays a run of about two minutes.
+   * than this (three times the minimum, at most 45 seconds). A plan that does not prime until
+   * steady (the quick one, so that it stays a run of about two minutes) primes exactly
+   * {@link #prime()}.
    */
   Duration primeMax() {
-    if (name.equals("quick")) {
+    if (!primeUntilSteady) {
       return prime();
     }
     Duration d = prime().multipliedBy(3);

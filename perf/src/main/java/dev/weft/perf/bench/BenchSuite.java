@@ -201,7 +201,7 @@ public final class BenchSuite {
           repeats != null ? repeats : base.repeats(),
           BenchPlan.standardPhases(warmup != null ? warmup : p.warmup(), duration != null ? duration : p.duration(),
               connections),
-          base.settle());
+          base.settle(), base.primeUntilSteady());
       boolean update = updateResults != null ? updateResults
           : plan.name().equals("full") && chosen.size() == Scenario.values().length;
       Path outDir = out != null ? out : r.resolve("perf").resolve("results")

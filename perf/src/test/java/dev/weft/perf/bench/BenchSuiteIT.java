@@ -32,7 +32,7 @@ class BenchSuiteIT {
     List<BenchPlan.Phase> phases = List.of(
         new BenchPlan.Phase("max", 0, 4, Duration.ofMillis(500), Duration.ofMillis(800)),
         new BenchPlan.Phase("200", 200, 4, Duration.ofMillis(300), Duration.ofMillis(800)));
-    BenchPlan plan = new BenchPlan("smoke", List.of(Scenario.values()), 1, phases, Duration.ofMillis(200));
+    BenchPlan plan = new BenchPlan("smoke", List.of(Scenario.values()), 1, phases, Duration.ofMillis(200), true);
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     BenchSuite.SuiteResult result = BenchSuite.execute(new BenchSuite.SuiteConfig(root, out, plan,
         CpuPinning.off(), 1, WeftPair.Hop.H2C, 1, false), new PrintStream(log, true, StandardCharsets.UTF_8));

@@ -41,7 +41,8 @@ class ReportWriterTest {
     BenchPlan.Phase max = new BenchPlan.Phase("max", 0, 1, Duration.ZERO, Duration.ofSeconds(1));
     BenchPlan.Phase r1k = new BenchPlan.Phase("1000", 1000, 1, Duration.ZERO, Duration.ofSeconds(1));
     BenchPlan.Phase r5k = new BenchPlan.Phase("5000", 5000, 1, Duration.ZERO, Duration.ofSeconds(1));
-    BenchPlan plan = new BenchPlan("test", List.of(Scenario.WEFT), 1, List.of(max, r1k, r5k), Duration.ZERO);
+    BenchPlan plan = new BenchPlan("test", List.of(Scenario.WEFT), 1, List.of(max, r1k, r5k), Duration.ZERO,
+        true);
     ScenarioRun weft = new ScenarioRun(Scenario.WEFT, 1, ScenarioRun.Status.OK, "", Map.of("px", 1L), Map.of(),
         Map.of("px", new ProcessTreeStats.Memory(2048, 1024, 512)),
         List.of(phase(max, 90 * 1024, 70 * 1024), phase(r1k, 80 * 1024, 60 * 1024), phase(r5k, 85 * 1024, 65 * 1024)),
@@ -84,7 +85,7 @@ class ReportWriterTest {
     BenchPlan.Phase max = new BenchPlan.Phase("max", 0, 1, Duration.ZERO, Duration.ofSeconds(1));
     BenchPlan.Phase r100 = new BenchPlan.Phase("100", 100, 1, Duration.ZERO, Duration.ofSeconds(1));
     BenchPlan plan = new BenchPlan("test", List.of(Scenario.WEFT, Scenario.NGINX), 1, List.of(max, r100),
-        Duration.ZERO);
+        Duration.ZERO, true);
     ScenarioRun weft = new ScenarioRun(Scenario.WEFT, 1, ScenarioRun.Status.OK, "", Map.of("px", 1L), Map.of(),
         Map.of("px", new ProcessTreeStats.Memory(2048, 1024, 512)),
         List.of(phase(max, 500, 0, 500), phase(r100, 50, 50, 50)), 0);
