@@ -16,7 +16,8 @@ import org.HdrHistogram.Histogram;
  * Turns the runs of a suite into its output files:
  * <ul>
  *   <li>{@code raw/<repeat>-<scenario>.json}: everything measured in one run (see {@link ScenarioRun});
- *   <li>{@code summary.json}: scenario → figure → {@code {median, min, max, n}} over the repeats;
+ *   <li>{@code summary.json}: scenario → figure → {@code {median, min, max, n}} over the repeats, and
+ *       {@code _targets}: each of {@link Targets} with Weft's figure and whether it is met;
  *   <li>{@code summary.md}: the headline table and a per-process table;
  *   <li>{@code latency-<rate>.svg}: latency by percentile per scenario at each fixed rate;
  *   <li>optionally {@code perf/RESULTS.md}: the same with machine facts and ratios to direct and HAProxy.
@@ -129,6 +130,7 @@ final class ReportWriter {
     meta.put("settings", settings);
     meta.put("notRun", notRun());
     json.put("_run", meta);
+    json.put("_targets", Targets.judge(summary).stream().map(Targets.Result::toJsonValue).toList());
     summary.forEach((s, figures) -> {
       Map<String, Object> f = new LinkedHashMap<>();
       figures.forEach((k, v) -> f.put(k, v.toJsonValue()));
@@ -188,6 +190,9 @@ final class ReportWriter {
     });
     md.append('\n').append(perProcessTable(summary));
     md.append(overloadNotes(summary));
+    if (summary.containsKey(Scenario.WEFT)) {
+      md.append("\nTargets (medians; see perf/README.md):\n\n").append(Targets.markdown(Targets.judge(summary)));
+    }
     Map<String, String> notRun = notRun();
     if (!notRun.isEmpty()) {
       md.append("\nNot measured:\n\n");
@@ -352,6 +357,9 @@ final class ReportWriter {
       });
     }
     md.append(ready.isEmpty() ? "not measured" : String.join(", ", ready)).append(".\n\n");
+    md.append("## Targets\n\nJudged from the medians above; `perf/README.md` (\"Targets\") says why each is set")
+        .append(" where it is, and what stands between Weft and the ones it misses.\n\n")
+        .append(Targets.markdown(Targets.judge(summary))).append('\n');
     md.append("## Per process\n\n").append(perProcessTable(summary));
     md.append(overloadNotes(summary));
     Map<String, String> notRun = notRun();
