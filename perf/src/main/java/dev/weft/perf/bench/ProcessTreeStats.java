@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  *       tree's PSS is its fair share of memory; its RSS counts shared pages once per process.
  * </ul>
  */
-final class ProcessTreeStats {
+class ProcessTreeStats {
   private static final Path PROC = Path.of("/proc");
   private final long clockTicksPerSecond;
 
@@ -73,8 +73,16 @@ final class ProcessTreeStats {
 
   /** Total CPU seconds (user + system, children included) used so far by the tree rooted at {@code pid}. */
   double cpuSeconds(long pid) {
+    return cpuSeconds(tree(pid));
+  }
+
+  /**
+   * Total CPU seconds used so far by the given processes (a {@link #tree}): one small
+   * {@code /proc/PID/stat} read each, without the scan of every process that finding a tree takes.
+   */
+  double cpuSeconds(List<Long> tree) {
     long ticks = 0;
-    for (long p : tree(pid)) {
+    for (long p : tree) {
       ticks += cpuTicks(p);
     }
     return (double) ticks / clockTicksPerSecond;
@@ -89,7 +97,8 @@ final class ProcessTreeStats {
     return total;
   }
 
-  private static List<Long> tree(long pid) {
+  /** {@code pid} and its descendants now (the JDK finds them by reading every process's {@code /proc/PID/stat}). */
+  List<Long> tree(long pid) {
     List<Long> pids = new ArrayList<>();
     pids.add(pid);
     ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
