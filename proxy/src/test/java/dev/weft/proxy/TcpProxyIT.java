@@ -17,6 +17,8 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -101,9 +103,17 @@ class TcpProxyIT {
   }
 
   @Test
-  void sixtyFourMibEachWayStayIntactWhenTheClientReadsLate() throws Exception {
-    int total = 64 * 1024 * 1024;
+  void moreBytesThanEveryBufferOnTheWayHoldsStayIntactWhenTheClientReadsLate() throws Exception {
     byte[] chunk = pattern(64 * 1024);
+    // Before the writer stalls, the kernel may hold up to its maximum socket buffer in each of the
+    // three receiving and three sending sockets between the test's two (fixed at 64 KiB): loopback
+    // receive buffers autotune up to tcp_rmem's maximum, 32 MiB on some kernels. The proxy itself
+    // holds at most its 1 MiB per-connection limit each way, plus a read; the echo server a read.
+    long kernel = 3 * maxSocketBuffer("tcp_rmem", 6 << 20) + 3 * maxSocketBuffer("tcp_wmem", 4 << 20)
+        + 2L * chunk.length;
+    long inFlightBound = kernel + 8L * 1024 * 1024;
+    long wanted = Math.max(64L * 1024 * 1024, inFlightBound + 16L * 1024 * 1024);
+    int total = (int) ((wanted + chunk.length - 1) / chunk.length * chunk.length);
     try (TcpEchoServer echo = TcpEchoServer.echo();
          TestSidecar sc = tcpSidecar(echo.port(), null);
          Socket s = new Socket()) {
@@ -153,7 +163,8 @@ class TcpProxyIT {
       }
       writer.get(10, TimeUnit.SECONDS);
 
-      assertThat(stalledAt).as("bytes written before anyone read").isLessThan(total / 2);
+      assertThat(stalledAt).as("bytes written before anyone read (kernel buffers can hold %d)", kernel)
+          .isLessThanOrEqualTo(inFlightBound).isLessThan(total);
       assertThat(count).isEqualTo(total);
       assertThat(received.getValue()).isEqualTo(sent.getValue());
       assertThat(echo.bytesEchoed()).isEqualTo(total);
@@ -212,5 +223,16 @@ class TcpProxyIT {
       b[i] = (byte) (i % 251);
     }
     return b;
+  }
+
+  /** The maximum of {@code /proc/sys/net/ipv4/<name>} (min, default, max), or {@code fallback} where it cannot be read. */
+  private static long maxSocketBuffer(String name, long fallback) {
+    // Read as a stream: Files.readString trusts the size procfs reports and can return a fragment.
+    try (var in = Files.newInputStream(Path.of("/proc/sys/net/ipv4", name))) {
+      String[] v = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+");
+      return Long.parseLong(v[v.length - 1]);
+    } catch (IOException | RuntimeException e) {
+      return fallback;
+    }
   }
 }
