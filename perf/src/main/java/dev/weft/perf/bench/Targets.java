@@ -92,16 +92,19 @@ final class Targets {
   private static Result perSidecar(String target, Map<String, Spread> weft, Map<String, Spread> haproxy,
       String figure, double limit, String unit) {
     Map<String, Double> sidecars = perProcess(weft, figure);
-    String reference = perProcess(haproxy, figure).entrySet().stream()
-        .map(e -> e.getKey() + " " + ReportWriter.fmt(e.getValue()) + unit)
-        .reduce((a, b) -> a + ", " + b).orElse("–");
+    String reference = listed(perProcess(haproxy, figure), unit);
     if (sidecars.isEmpty()) {
       return new Result(target, "–", reference, Verdict.NOT_MEASURED);
     }
     double worst = sidecars.values().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
-    String all = sidecars.entrySet().stream().map(e -> e.getKey() + " " + ReportWriter.fmt(e.getValue()) + unit)
-        .reduce((a, b) -> a + ", " + b).orElseThrow();
-    return new Result(target, all, reference, worst <= limit ? Verdict.MET : Verdict.MISSED);
+    return new Result(target, listed(sidecars, unit), reference, worst <= limit ? Verdict.MET : Verdict.MISSED);
+  }
+
+  /** "name value unit, ..." in the map's order, or "–" for none. */
+  private static String listed(Map<String, Double> values, String unit) {
+    List<String> parts = new ArrayList<>();
+    values.forEach((name, v) -> parts.add(name + " " + ReportWriter.fmt(v) + unit));
+    return parts.isEmpty() ? "–" : String.join(", ", parts);
   }
 
   /** Process name → median of {@code figure[process]}, for the processes that have it. */
